@@ -1,0 +1,1 @@
+"""gesture-stack: gesture detection on tiny devices and the cloud behind them."""
