@@ -1,0 +1,41 @@
+"""Fixtures shared by every test area."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Offline packaging needs credentials to exist, never to be valid.
+_DUMMY_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+}
+
+
+def package_stack(out_dir: Path, stage: str = "ci") -> dict:
+    """Package the stack with osls into out_dir (offline) and return the CloudFormation template."""
+    if shutil.which("npx") is None or not (REPO / "node_modules" / "osls").exists():
+        pytest.fail("node_modules is missing: run `make install` (npm ci) first")
+    env = {**os.environ, **_DUMMY_AWS, "SLS_TELEMETRY_DISABLED": "1", "CI": "1"}
+    cmd = ["npx", "osls", "package", "--stage", stage, "--region", "eu-west-1", "--package"]
+    result = subprocess.run(
+        [*cmd, str(out_dir)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((out_dir / "cloudformation-template-update-stack.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def packaged_template(tmp_path_factory) -> dict:
+    """The packaged CloudFormation template of the whole stack (stage `ci`)."""
+    return package_stack(tmp_path_factory.mktemp("sls-package"))

@@ -1,0 +1,50 @@
+"""The packaged stack: what `npx osls deploy` would create, checked without an AWS account."""
+
+from __future__ import annotations
+
+
+def _resources(template: dict, type_: str) -> dict:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def test_every_function_runs_python312_on_arm64_with_the_managed_powertools_layer(
+    packaged_template,
+):
+    functions = _resources(packaged_template, "AWS::Lambda::Function")
+    assert functions, "the stack has no Lambda functions"
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.12", name
+        assert props["Architectures"] == ["arm64"], name
+        layers = [str(layer) for layer in props.get("Layers", [])]
+        assert any("AWSLambdaPowertoolsPythonV3" in layer for layer in layers), name
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == "gesture-stack"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"]
+        assert env["POWERTOOLS_LOG_LEVEL"]
+
+
+def test_bucket_is_versioned_encrypted_and_private(packaged_template):
+    bucket = packaged_template["Resources"]["DataBucket"]
+    props = bucket["Properties"]
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_api_requires_a_key_and_has_a_throttled_usage_plan(packaged_template):
+    plans = _resources(packaged_template, "AWS::ApiGateway::UsagePlan")
+    assert len(plans) == 1
+    plan = next(iter(plans.values()))["Properties"]
+    assert plan["Throttle"]["RateLimit"] > 0 and plan["Throttle"]["BurstLimit"] > 0
+    assert plan["Quota"]["Limit"] > 0
+    methods = _resources(packaged_template, "AWS::ApiGateway::Method")
+    keyed = {
+        m["Properties"]["HttpMethod"] + " " + str(m["Properties"]["ResourceId"])
+        for m in methods.values()
+        if m["Properties"].get("ApiKeyRequired")
+    }
+    device_facing = [m for m in methods.values() if m["Properties"]["HttpMethod"] == "POST"]
+    assert device_facing, "no POST endpoints"
+    assert all(m["Properties"].get("ApiKeyRequired") for m in device_facing), keyed
