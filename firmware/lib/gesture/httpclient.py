@@ -1,0 +1,133 @@
+"""A small HTTP/1.1 client over sockets for MicroPython (unix port and ESP32; TLS via ssl).
+
+One request per connection (`Connection: close`); bodies by Content-Length, chunked or until
+close. Errors: OSError for network faults and timeouts, HttpError for malformed responses.
+"""
+
+import socket
+
+
+class HttpError(OSError):
+    """The server's answer was not valid HTTP."""
+
+
+class Response:
+    """Status, lower-cased headers and the body (bytes, or None if it was streamed to a sink)."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def ok(self):
+        return 200 <= self.status < 300
+
+
+def split_url(url):
+    """(scheme, host, port, path) of an http(s) URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        raise ValueError("not an http(s) URL: " + url)
+    hostport, slash, path = rest.partition("/")
+    host, colon, port = hostport.partition(":")
+    port = int(port) if colon else (443 if scheme == "https" else 80)
+    return scheme, host, port, slash + path if slash else "/"
+
+
+def _connect(scheme, host, port, timeout):
+    addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+    sock = socket.socket()
+    try:
+        sock.settimeout(timeout)
+        sock.connect(addr)
+        if scheme == "https":
+            import ssl
+
+            sock = ssl.wrap_socket(sock, server_hostname=host)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _read_exact(sock, n, sink, buf):
+    mv = memoryview(buf)
+    while n > 0:
+        got = sock.readinto(mv[: min(n, len(buf))])
+        if not got:
+            raise HttpError("connection closed mid-body")
+        sink(mv[:got])
+        n -= got
+
+
+def _read_to_close(sock, sink, buf):
+    mv = memoryview(buf)
+    while True:
+        got = sock.readinto(mv)
+        if not got:
+            return
+        sink(mv[:got])
+
+
+def _read_chunked(sock, sink, buf):
+    while True:
+        line = sock.readline()
+        if not line:
+            raise HttpError("connection closed in chunked body")
+        size = int(line.split(b";")[0].strip(), 16)
+        if size == 0:
+            while sock.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return
+        _read_exact(sock, size, sink, buf)
+        sock.readline()  # CRLF after each chunk
+
+
+def _read_head(sock):
+    line = sock.readline()
+    parts = line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        raise HttpError("bad status line: " + repr(line))
+    status = int(parts[1])
+    headers = {}
+    while True:
+        line = sock.readline()
+        if not line:
+            raise HttpError("connection closed in headers")
+        if line in (b"\r\n", b"\n"):
+            return status, headers
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+
+
+def request(method, url, body=None, headers=None, timeout=10, sink=None, chunk=512):
+    """Send one request; the body goes to sink(memoryview) in pieces if given, else is returned."""
+    scheme, host, port, path = split_url(url)
+    if isinstance(body, str):
+        body = body.encode()
+    head = "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n".format(method, path, host)
+    if body is not None:
+        head += "Content-Length: {}\r\n".format(len(body))
+    for name, value in (headers or {}).items():
+        head += "{}: {}\r\n".format(name, value)
+    sock = _connect(scheme, host, port, timeout)
+    try:
+        sock.write(head.encode() + b"\r\n")
+        if body:
+            sock.write(body)
+        status, resp_headers = _read_head(sock)
+        parts = []
+        collect = sink or (lambda mv: parts.append(bytes(mv)))
+        buf = bytearray(chunk)
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            pass
+        elif resp_headers.get("transfer-encoding", "").lower() == "chunked":
+            _read_chunked(sock, collect, buf)
+        elif "content-length" in resp_headers:
+            _read_exact(sock, int(resp_headers["content-length"]), collect, buf)
+        else:
+            _read_to_close(sock, collect, buf)
+        return Response(status, resp_headers, None if sink else b"".join(parts))
+    finally:
+        sock.close()

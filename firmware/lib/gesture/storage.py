@@ -1,0 +1,54 @@
+"""Small file helpers for flash: atomic replace, existence checks, recursive removal."""
+
+import os
+
+
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def is_dir(path):
+    try:
+        return os.stat(path)[0] & 0x4000 != 0
+    except OSError:
+        return False
+
+
+def replace(src, dst):
+    """Rename src over dst (atomic on littlefs and POSIX; FAT needs dst removed first)."""
+    try:
+        os.rename(src, dst)
+    except OSError:
+        remove(dst)
+        os.rename(src, dst)
+
+
+def write_atomic(path, data):
+    """Write data (bytes or str) to path via a temporary file and a rename."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    replace(tmp, path)
+
+
+def remove(path):
+    """Remove a file or a directory tree; missing paths are fine."""
+    if is_dir(path):
+        for name in os.listdir(path):
+            remove(path + "/" + name)
+        os.rmdir(path)
+    elif exists(path):
+        os.remove(path)
+
+
+def makedirs(path):
+    """Create a directory and its parents if missing."""
+    parts = path.split("/")
+    for i in range(1, len(parts) + 1):
+        p = "/".join(parts[:i])
+        if p and not exists(p):
+            os.mkdir(p)

@@ -1,0 +1,55 @@
+"""Delivers an Outbox to the API in batches: POST with the device key, exponential backoff with
+jitter while the network or API fails, records removed only after a 2xx answer."""
+
+import random
+
+from gesture import httpclient
+
+
+class Uplink:
+    """Sends `outbox` to `url` as `{"<field>": [records...]}`; call `service(now_ms)` often."""
+
+    def __init__(self, outbox, url, api_key, field, batch_size=20, base_ms=500, max_ms=60000):
+        self.outbox = outbox
+        self.url = url
+        self.field = field
+        self.headers = {"x-api-key": api_key, "Content-Type": "application/json"}
+        self.batch_size = batch_size
+        self.base_ms = base_ms
+        self.max_ms = max_ms
+        self.timeout_s = 5
+        self.failures = 0  # consecutive
+        self.next_ms = None
+        self.last_status = None
+        self.sent = 0
+
+    def backoff_ms(self):
+        """Delay after `failures` consecutive failures: exponential, capped, half jittered."""
+        delay = min(self.max_ms, self.base_ms << min(self.failures - 1, 16))
+        return delay // 2 + random.randint(0, delay // 2)
+
+    def due(self, now_ms):
+        return len(self.outbox) > 0 and (self.next_ms is None or now_ms - self.next_ms >= 0)
+
+    def service(self, now_ms):
+        """Send one batch if one is queued and the backoff allows; True if a batch was delivered."""
+        if not self.due(now_ms):
+            return False
+        items = self.outbox.batch(self.batch_size)
+        body = b'{"' + self.field.encode() + b'":[' + b",".join(items) + b"]}"
+        try:
+            resp = httpclient.request("POST", self.url, body, self.headers, timeout=self.timeout_s)
+            self.last_status = resp.status
+            ok = resp.ok
+        except OSError as exc:
+            self.last_status = "error {}".format(exc)
+            ok = False
+        if ok:
+            self.outbox.ack(len(items))
+            self.sent += len(items)
+            self.failures = 0
+            self.next_ms = None
+            return True
+        self.failures += 1
+        self.next_ms = now_ms + self.backoff_ms()
+        return False
