@@ -106,11 +106,11 @@ def request(method, url, body=None, headers=None, timeout=10, sink=None, chunk=5
     scheme, host, port, path = split_url(url)
     if isinstance(body, str):
         body = body.encode()
-    head = "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n".format(method, path, host)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
     if body is not None:
-        head += "Content-Length: {}\r\n".format(len(body))
+        head += f"Content-Length: {len(body)}\r\n"
     for name, value in (headers or {}).items():
-        head += "{}: {}\r\n".format(name, value)
+        head += f"{name}: {value}\r\n"
     sock = _connect(scheme, host, port, timeout)
     try:
         sock.write(head.encode() + b"\r\n")

@@ -42,7 +42,7 @@ class Uplink:
             self.last_status = resp.status
             ok = resp.ok
         except OSError as exc:
-            self.last_status = "error {}".format(exc)
+            self.last_status = f"error {exc}"
             ok = False
         if ok:
             self.outbox.ack(len(items))
