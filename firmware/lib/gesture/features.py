@@ -1,0 +1,105 @@
+"""Feature vector of one window, shared by the device and the training pipeline.
+
+Runs unchanged under CPython and MicroPython. The manifest's `features` spec says what goes in:
+  {"time_points": true, "stats": ["mean", "std", "min", "max", "absdiff"]}
+Order: time points first, time-major like the seed CSVs (acc_x_0, acc_y_0, ..., gyro_z_1000),
+then for each signal its stats in spec order (acc_x_mean, acc_x_std, ...). Values are SI
+(m/s^2, deg/s) converted from raw counts; `absdiff` is the mean |x[k+1] - x[k]|.
+"""
+
+from gesture import units
+
+STATS = ("mean", "std", "min", "max", "absdiff")
+
+
+def _signal_indices(signals):
+    try:
+        return tuple(units.SIGNALS.index(s) for s in signals)
+    except ValueError:
+        raise ValueError("unknown signal in " + repr(signals)) from None
+
+
+def feature_names(spec, signals, window, rate_hz):
+    """Names of the features in vector order (time points are named by ms in the window)."""
+    _signal_indices(signals)
+    names = []
+    if spec.get("time_points", True):
+        step = 1000 // rate_hz
+        for k in range(window):
+            for s in signals:
+                names.append(s + "_" + str(k * step))
+    for s in signals:
+        for stat in spec.get("stats", ()):
+            names.append(s + "_" + stat)
+    return names
+
+
+class Features:
+    """Fills a preallocated feature list from a full RawWindow."""
+
+    def __init__(self, spec, signals, window):
+        self.time_points = bool(spec.get("time_points", True))
+        self.stats = tuple(spec.get("stats", ()))
+        for stat in self.stats:
+            if stat not in STATS:
+                raise ValueError("unknown stat " + repr(stat))
+        if not self.time_points and not self.stats:
+            raise ValueError("feature spec selects nothing")
+        self.signals = _signal_indices(signals)
+        self.window = window
+        self.scales = tuple(units.SI_PER_LSB[s] for s in self.signals)
+        self.size = len(self.signals) * ((window if self.time_points else 0) + len(self.stats))
+
+    def new_vector(self):
+        """A feature list of the right size, to allocate once and reuse."""
+        return [0.0] * self.size
+
+    def fill(self, raw, out):
+        """Write the features of RawWindow `raw` into `out` (a list of self.size floats)."""
+        i = 0
+        signals = self.signals
+        scales = self.scales
+        if self.time_points:
+            for k in range(self.window):
+                for j in range(len(signals)):
+                    out[i] = raw.value(k, signals[j]) * scales[j]
+                    i += 1
+        if self.stats:
+            for j in range(len(signals)):
+                i = self._fill_stats(raw, signals[j], scales[j], out, i)
+        return out
+
+    def _fill_stats(self, raw, s, scale, out, i):
+        n = self.window
+        first = raw.value(0, s)
+        total = 0
+        total_sq = 0
+        lo = first
+        hi = first
+        diff = 0
+        prev = first
+        for k in range(n):
+            v = raw.value(k, s)
+            total += v
+            total_sq += v * v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+            diff += v - prev if v >= prev else prev - v
+            prev = v
+        mean = total / n
+        var = total_sq / n - mean * mean
+        for stat in self.stats:
+            if stat == "mean":
+                out[i] = mean * scale
+            elif stat == "std":
+                out[i] = (var if var > 0 else 0.0) ** 0.5 * scale
+            elif stat == "min":
+                out[i] = lo * scale
+            elif stat == "max":
+                out[i] = hi * scale
+            else:
+                out[i] = diff / (n - 1) * scale
+            i += 1
+        return i

@@ -1,0 +1,45 @@
+"""Fixtures for the training area: the micropython runner and the seed data location."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIRMWARE_LIB = REPO / "firmware" / "lib"
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+
+
+def seed_data_dir() -> Path:
+    return Path(os.environ.get("GESTURE_SEED_DATA", REPO / ".." / "shared" / "data" / "seed-imu"))
+
+
+@pytest.fixture
+def run_micropython(tmp_path):
+    """Run a script under the micropython unix port with firmware/lib (and extra dirs) on path."""
+
+    def run(script: str, *paths: Path) -> str:
+        lines = ["import sys"] + [f"sys.path.insert(0, {str(p)!r})" for p in (FIRMWARE_LIB, *paths)]
+        file = tmp_path / "mp_script.py"
+        file.write_text("\n".join(lines) + "\n" + script)
+        done = subprocess.run(
+            [str(MICROPYTHON), "-X", "heapsize=4M", str(file)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"micropython failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    return run
+
+
+@pytest.fixture
+def seed_data() -> Path:
+    folder = seed_data_dir()
+    if not (folder / "20210529_v2_data_all_20hz.csv").exists():
+        pytest.skip(f"seed data not found in {folder}; set GESTURE_SEED_DATA")
+    return folder

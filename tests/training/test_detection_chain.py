@@ -1,0 +1,162 @@
+import json
+
+import pytest
+from gesture.detector import Detector
+from gesture.features import Features, feature_names
+from gesture.postprocess import Debouncer
+from gesture.window import RawWindow
+
+CLASSES = ["idle", "x", "y", "circle"]
+IDLE = [0.9, 0.05, 0.03, 0.02]
+X = [0.1, 0.8, 0.05, 0.05]
+CIRCLE = [0.1, 0.1, 0.1, 0.7]
+
+
+def params(**kw):
+    base = {"threshold": 0.5, "min_hits": 3, "max_gap": 0, "refractory": 0, "time_offset": 0}
+    return base | kw
+
+
+def run(deb, probas):
+    return [(i, ev) for i, p in enumerate(probas) if (ev := deb.update(p, i * 5))]
+
+
+def test_window_keeps_every_nth_sample_in_time_order():
+    w = RawWindow(3, 5)
+    kept = [w.push(i, 0, 0, 0, 0, -i) for i in range(23)]
+    assert kept == [i % 5 == 0 for i in range(23)]
+    assert w.full
+    assert [w.value(k, 0) for k in range(3)] == [10, 15, 20]
+    assert [w.value(k, 5) for k in range(3)] == [-10, -15, -20]
+    w.reset()
+    assert not w.full and w.push(1, 1, 1, 1, 1, 1)
+
+
+def test_window_rejects_bad_config():
+    with pytest.raises(ValueError):
+        RawWindow(1, 5)
+
+
+def test_features_time_points_then_stats_in_si():
+    w = RawWindow(3, 1)
+    for v in (131, 262, 0):
+        w.push(16384, 0, 0, 0, 0, v)
+    f = Features({"time_points": True, "stats": ["mean", "min", "max", "absdiff"]}, ["gyro_z"], 3)
+    out = f.fill(w, f.new_vector())
+    assert out == pytest.approx([1.0, 2.0, 0.0, 1.0, 0.0, 2.0, 1.5])
+    names = feature_names({"stats": ["mean"]}, ["acc_x", "gyro_z"], 3, 20)
+    assert names == ["acc_x_0", "gyro_z_0", "acc_x_50", "gyro_z_50", "acc_x_100", "gyro_z_100",
+                     "acc_x_mean", "gyro_z_mean"]  # fmt: skip
+
+
+def test_features_reject_unknown_signal_or_stat():
+    with pytest.raises(ValueError):
+        Features({"stats": ["median"]}, ["acc_x"], 3)
+    with pytest.raises(ValueError):
+        Features({}, ["mag"], 3)
+
+
+def test_debouncer_needs_min_hits_above_threshold():
+    deb = Debouncer(CLASSES, params(min_hits=3))
+    assert run(deb, [X, X, IDLE, X, X]) == []
+    deb.reset()
+    assert run(deb, [X, X, X]) == [(2, (5, "x", pytest.approx(0.8)))]
+    deb = Debouncer(CLASSES, params(threshold=0.85))
+    assert run(deb, [X] * 10) == []
+
+
+def test_debouncer_tolerates_gaps_votes_and_applies_time_offset():
+    deb = Debouncer(CLASSES, params(min_hits=4, max_gap=1, time_offset=3))
+    events = run(deb, [CIRCLE, IDLE, X, CIRCLE, CIRCLE])
+    # hits at inferences 0,2,3,4 -> ends 0,10,15,20 -> mean 11 - offset 3
+    assert events == [(4, (8, "circle", pytest.approx(2.1 / 4)))]
+
+
+def test_debouncer_refractory_and_one_event_per_run():
+    deb = Debouncer(CLASSES, params(min_hits=2, refractory=3))
+    events = run(deb, [X] * 12 + [IDLE] + [X, X])
+    assert [i for i, _ in events] == [1, 14]  # the long run fires once; the new run fires again
+
+
+def test_debouncer_rejects_bad_params():
+    with pytest.raises(ValueError):
+        Debouncer(CLASSES, params(min_hits=0))
+    with pytest.raises(ValueError):
+        Debouncer(["x", "y"], params())
+
+
+MANIFEST = {
+    "capture_hz": 100,
+    "rate_hz": 20,
+    "decimation": 5,
+    "window": 21,
+    "hop": 2,
+    "signals": ["acc_x", "gyro_z"],
+    "features": {"time_points": True, "stats": ["mean", "std", "absdiff"]},
+    "classes": CLASSES,
+    "postprocess": params(min_hits=3, max_gap=1, refractory=10, time_offset=50),
+}
+SCORE_SRC = """
+def score(v):
+    return [0.1, 0.8, 0.05, 0.05] if v[0] > 5.0 else [0.9, 0.05, 0.03, 0.02]
+"""
+STREAM_SRC = """
+def stream():
+    for i in range(3000):
+        ax = 16384 if (i % 1000) in range(300, 380) else (i * 37) % 200 - 100
+        yield (ax, -5, 16384, 3, (i * 7) % 50, i % 11)
+"""
+
+
+def detector_events(det, stream):
+    return [(ev[0], ev[1], round(ev[2], 6)) for s in stream() if (ev := det.push(*s))]
+
+
+def test_detector_decimates_windows_and_fires_once_per_gesture():
+    namespace = {}
+    exec(SCORE_SRC + STREAM_SRC, namespace)
+    det = Detector(MANIFEST, namespace["score"])
+    events = detector_events(det, namespace["stream"])
+    assert [e[1] for e in events] == ["x", "x", "x"]
+    # the burst is at 300..380 (+1000 k); the event time lands inside it
+    assert all(300 <= e[0] % 1000 <= 380 for e in events)
+    assert det.inferences == (3000 // 5 - 20 + 1) // 2
+    assert len(det.last_proba) == 4
+    det.reset()
+    assert det.last_proba is None and det.inferences == 0
+
+
+def test_detector_rejects_inconsistent_rate():
+    with pytest.raises(ValueError):
+        Detector(MANIFEST | {"decimation": 4}, lambda v: IDLE)
+
+
+def test_detector_gives_identical_events_under_micropython(run_micropython):
+    namespace = {}
+    exec(SCORE_SRC + STREAM_SRC, namespace)
+    expected = detector_events(Detector(MANIFEST, namespace["score"]), namespace["stream"])
+    out = run_micropython(
+        "import json\nfrom gesture.detector import Detector\n"
+        + SCORE_SRC
+        + STREAM_SRC
+        + f"det = Detector(json.loads({json.dumps(json.dumps(MANIFEST))}), score)\n"
+        + "evs = []\nfor s in stream():\n    ev = det.push(*s)\n"
+        + "    if ev: evs.append([ev[0], ev[1], round(ev[2], 6)])\n"
+        + "print(json.dumps(evs))\n"
+    )
+    assert [tuple(e) for e in json.loads(out)] == expected
+
+
+def test_push_allocates_nothing_between_inferences(run_micropython):
+    manifest = MANIFEST | {"hop": 10**6}  # fill the window, then never infer
+    out = run_micropython(
+        "import json, micropython\nfrom gesture.detector import Detector\n"
+        + SCORE_SRC
+        + f"det = Detector(json.loads({json.dumps(json.dumps(manifest))}), score)\n"
+        + "for i in range(200):\n    det.push(i, 1, 2, 3, 4, 5)\n"
+        + "micropython.heap_lock()\n"
+        + "for i in range(1000):\n    det.push(i, -i, 2, 3, 4, 5)\n"
+        + "micropython.heap_unlock()\n"
+        + "print('ok', det._index)\n"
+    )
+    assert out.split() == ["ok", "1199"]
