@@ -7,7 +7,7 @@ once). Overflow policy: when `capacity` records are queued, the oldest is droppe
 and `dropped` (persisted, reported in telemetry) counts it; the newest data is the most useful
 and the sequence gap shows the server what was lost.
 
-Files: `<name>.log` (one JSON record a line, appended on put) and `<name>.state`
+Files: `<name>.log` (`<seq> <json>` a line, appended on put) and `<name>.state`
 (`{"next_seq", "acked", "dropped"}`, replaced atomically on ack/drop).
 """
 
@@ -17,12 +17,16 @@ from gesture import storage
 
 
 class Outbox:
-    """FIFO of records; `put(dict)` assigns `seq` and persists, `ack(n)` removes the first n."""
+    """FIFO of records; `put(dict)` assigns a seq and persists, `ack(n)` removes the first n.
 
-    def __init__(self, directory, name, capacity):
+    With `seq_field`, the record itself carries its sequence number under that key.
+    """
+
+    def __init__(self, directory, name, capacity, seq_field=None):
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
+        self.seq_field = seq_field
         self._log = directory + "/" + name + ".log"
         self._state = directory + "/" + name + ".state"
         self.items = []  # encoded records, oldest first; seqs first_seq, first_seq + 1, ...
@@ -44,12 +48,14 @@ class Outbox:
             with open(self._log, "rb") as f:
                 for line in f:
                     self._log_lines += 1
+                    seq, _, record = line.rstrip(b"\n").partition(b" ")
                     try:
-                        seq = json.loads(line)["seq"]
-                    except (ValueError, KeyError):
+                        seq = int(seq)
+                        json.loads(record)
+                    except ValueError:
                         continue  # a torn last line from a power cut mid-append
                     if seq > acked:
-                        self.items.append(line.rstrip(b"\n"))
+                        self.items.append(record)
                     self.next_seq = max(self.next_seq, seq + 1)
         self.first_seq = self.next_seq - len(self.items)
         while len(self.items) > self.capacity:
@@ -59,14 +65,15 @@ class Outbox:
         return len(self.items)
 
     def put(self, record):
-        """Queue a record (a dict; its `seq` is set here); returns the sequence number."""
+        """Queue a record (a dict); returns its sequence number."""
         if len(self.items) >= self.capacity:
             self._drop_oldest()
         seq = self.next_seq
-        record["seq"] = seq
+        if self.seq_field:
+            record[self.seq_field] = seq
         line = json.dumps(record, separators=(",", ":")).encode()
         with open(self._log, "ab") as f:
-            f.write(line + b"\n")
+            f.write(b"%d %s\n" % (seq, line))
         self._log_lines += 1
         self.items.append(line)
         self.next_seq = seq + 1
@@ -100,5 +107,10 @@ class Outbox:
         """Rewrite the log once it holds mostly delivered records."""
         if self.items and self._log_lines < 2 * self.capacity:
             return
-        storage.write_atomic(self._log, b"".join(line + b"\n" for line in self.items))
+        seq = self.first_seq
+        lines = []
+        for record in self.items:
+            lines.append(b"%d %s\n" % (seq, record))
+            seq += 1
+        storage.write_atomic(self._log, b"".join(lines))
         self._log_lines = len(self.items)

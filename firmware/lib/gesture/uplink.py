@@ -7,14 +7,15 @@ from gesture import httpclient
 
 
 class Uplink:
-    """Sends `outbox` to `url` as `{"<field>": [records...]}`; call `service(now_ms)` often."""
+    """Sends `outbox` to `url` as `{"<field>": [records...]}`, or one bare record a request when
+    `field` is None; call `service(now_ms)` often."""
 
-    def __init__(self, outbox, url, api_key, field, batch_size=20, base_ms=500, max_ms=60000):
+    def __init__(self, outbox, url, api_key, field=None, batch_size=20, base_ms=500, max_ms=60000):
         self.outbox = outbox
         self.url = url
         self.field = field
         self.headers = {"x-api-key": api_key, "Content-Type": "application/json"}
-        self.batch_size = batch_size
+        self.batch_size = batch_size if field else 1
         self.base_ms = base_ms
         self.max_ms = max_ms
         self.timeout_s = 5
@@ -36,7 +37,10 @@ class Uplink:
         if not self.due(now_ms):
             return False
         items = self.outbox.batch(self.batch_size)
-        body = b'{"' + self.field.encode() + b'":[' + b",".join(items) + b"]}"
+        if self.field:
+            body = b'{"' + self.field.encode() + b'":[' + b",".join(items) + b"]}"
+        else:
+            body = items[0]
         try:
             resp = httpclient.request("POST", self.url, body, self.headers, timeout=self.timeout_s)
             self.last_status = resp.status

@@ -6,15 +6,15 @@ from gesture.outbox import Outbox
 
 
 def _seqs(box):
-    return [json.loads(line)["seq"] for line in box.items]
+    return list(range(box.first_seq, box.first_seq + len(box)))
 
 
 def test_put_assigns_contiguous_seqs_and_survives_reboot():
-    box = Outbox("q1", "events", 10)
+    box = Outbox("q1", "events", 10, "seq")
     for i in range(3):
         assert box.put({"gesture": "x", "i": i}) == i + 1
     box.ack(1)
-    again = Outbox("q1", "events", 10)  # a reboot: RAM is gone, flash stays
+    again = Outbox("q1", "events", 10, "seq")  # a reboot: RAM is gone, flash stays
     assert _seqs(again) == [2, 3]
     assert [json.loads(line)["i"] for line in again.items] == [1, 2]
     assert again.put({"gesture": "y"}) == 4
@@ -66,3 +66,13 @@ def test_ack_more_than_queued_is_harmless():
     box.put({"i": 0})
     box.ack(5)
     assert len(box) == 0 and box.first_seq == 2
+
+
+def test_seq_field_puts_the_sequence_number_into_the_record():
+    box = Outbox("q7", "events", 4, seq_field="seq")
+    box.put({"gesture": "x"})
+    plain = Outbox("q7b", "telemetry", 4)
+    plain.put({"uptime_s": 1})
+    assert json.loads(box.items[0]) == {"gesture": "x", "seq": 1}
+    assert json.loads(plain.items[0]) == {"uptime_s": 1}
+    assert json.loads(Outbox("q7", "events", 4).items[0])["seq"] == 1
