@@ -1,7 +1,14 @@
-"""GET /health: liveness for load balancers and the dashboard."""
+"""GET /health: liveness for load balancers and the dashboard (no API key needed)."""
 
-import json
+from functions.api import build_app, lambda_handler
+from functions.models import Health
+
+app = build_app()
 
 
-def handler(event, context):
-    return {"statusCode": 200, "body": json.dumps({"status": "ok"})}
+@app.get("/health")
+def get_health() -> Health:
+    return Health(status="ok")
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Small adapters that hide DynamoDB and S3 behind a few methods each."""

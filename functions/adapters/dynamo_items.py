@@ -1,0 +1,32 @@
+"""Plain dicts <-> DynamoDB attribute values (strings, numbers, maps) for the low-level client."""
+
+from __future__ import annotations
+
+
+def to_item(record: dict) -> dict:
+    return {name: _to_value(value) for name, value in record.items() if value is not None}
+
+
+def from_item(item: dict) -> dict:
+    return {name: _from_value(value) for name, value in item.items()}
+
+
+def _to_value(value) -> dict:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": repr(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": to_item(value)}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _from_value(value: dict):
+    ((kind, raw),) = value.items()
+    if kind == "N":
+        return float(raw) if any(c in raw for c in ".eE") else int(raw)
+    if kind == "M":
+        return from_item(raw)
+    return raw

@@ -1,0 +1,103 @@
+"""What every handler shares: Powertools objects, error -> HTTP mapping, the caller's device."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from functions import wiring
+from functions.domain.devices import Device
+from functions.exceptions import ApiError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from functions.models import ErrorBody
+from functions.settings import get_settings
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
+tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "GestureStack"))
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, PayloadTooLarge: 413}
+
+
+def error_response(status: int, error: str, message: str, field: str | None = None) -> Response:
+    body = ErrorBody(error=error, message=message, field=field)
+    return Response(status, content_types.APPLICATION_JSON, body.model_dump_json())
+
+
+def field_name(loc: tuple) -> str | None:
+    """("body", "events", 0, "gesture") -> "events[0].gesture"; ("query", "limit") -> "limit"."""
+    parts = [part for part in loc[1:] if not isinstance(part, int) or loc[0] == "body"]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or None
+
+
+def build_app() -> APIGatewayRestResolver:
+    """A resolver validating requests with the pydantic models, errors mapped to JSON 4xx."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        first = error.errors()[0]
+        loc = tuple(first.get("loc", ()))
+        if first.get("type") == "json_invalid":
+            return error_response(400, "invalid_json", "the body is not valid JSON", "body")
+        field = field_name(loc) if loc else None
+        message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
+        metrics.add_metric(name="Rejected", unit="Count", value=1)
+        return error_response(400, "invalid_input", message, field)
+
+    @app.exception_handler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        status = STATUS.get(type(error), 400)
+        if status == 400:
+            metrics.add_metric(name="Rejected", unit="Count", value=1)
+        return error_response(status, type(error).__name__, error.message, error.field)
+
+    @app.not_found
+    def not_found(_error) -> Response:
+        return error_response(404, "NotFound", "no such route")
+
+    return app
+
+
+def current_device(app: APIGatewayRestResolver) -> Device:
+    """The device behind the request's API key (API Gateway sets identity.apiKeyId)."""
+    key_id = app.current_event.request_context.identity.api_key_id
+    if not key_id:
+        raise Forbidden("an API key is required")
+    device = wiring.devices().lookup(key_id)
+    if device is None:
+        raise Forbidden("this API key is not registered to a device")
+    logger.append_keys(device_id=device.device_id)
+    return device
+
+
+def lambda_handler(app: APIGatewayRestResolver):
+    """The Lambda entry point for a resolver: logging, tracing, metrics, and the body limit."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict, context) -> dict:
+        body = event.get("body") or ""
+        limit = get_settings().max_body_bytes
+        if len(body) > limit:
+            error = ErrorBody(
+                error="PayloadTooLarge", message=f"the body is over {limit} bytes", field="body"
+            )
+            return {
+                "statusCode": 413,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": error.model_dump_json(),
+                "isBase64Encoded": False,
+            }
+        return app.resolve(event, context)
+
+    return handler

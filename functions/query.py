@@ -1,0 +1,79 @@
+"""GET /events: one device's events newest first, or the fleet view for the dashboard.
+
+One device: a Query on the table key (device_id, event_key). Whole fleet (no device_id,
+dashboard key only): a Query per UTC day on the fleet-by-day index. Never a Scan.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions import wiring
+from functions.api import build_app, current_device, lambda_handler, tracer
+from functions.domain import devices, query
+from functions.domain.events import event_key, to_stored_event
+from functions.exceptions import InvalidInput
+from functions.models import EventPage
+from functions.settings import get_settings
+from functions.storage_layout import DEVICE_ID_PATTERN
+
+app = build_app()
+
+
+@app.get("/events")
+@tracer.capture_method
+def get_events(
+    device_id: Annotated[str | None, Query(pattern=DEVICE_ID_PATTERN)] = None,
+    from_ms: Annotated[int | None, Query(alias="from", ge=0, le=9_999_999_999_999)] = None,
+    to_ms: Annotated[int | None, Query(alias="to", ge=0, le=9_999_999_999_999)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> EventPage:
+    target = devices.reader(current_device(app), device_id)
+    now_ms = int(time.time() * 1000)
+    fleet_days = None if target else get_settings().fleet_max_range_days
+    span = query.time_range(from_ms, to_ms, now_ms, fleet_days)
+    if target:
+        return _device_page(target, span, limit, cursor)
+    return _fleet_page(span, limit, cursor)
+
+
+def _device_page(device_id: str, span: query.TimeRange, limit: int, cursor: str | None):
+    high = event_key(span.to_ms, 9_999_999_999)
+    after = query.parse_device_cursor(cursor) if cursor else None
+    if after is not None:
+        high = min(high, after)
+    records = wiring.events().query_device(device_id, event_key(span.from_ms, 0), high, limit + 2)
+    records = [r for r in records if r["event_key"] != after]
+    page = records[:limit]
+    next_cursor = query.device_cursor(page[-1]["event_key"]) if len(records) > limit else None
+    return EventPage(items=[to_stored_event(r) for r in page], next_cursor=next_cursor)
+
+
+def _fleet_page(span: query.TimeRange, limit: int, cursor: str | None):
+    days = query.days_newest_first(span)
+    after_day, after_key = query.parse_fleet_cursor(cursor) if cursor else (None, None)
+    if after_day is not None:
+        if after_day not in days:
+            raise InvalidInput("cursor is outside the time range", field="cursor")
+        days = days[days.index(after_day) :]
+    low, high = f"{span.from_ms:013d}#", f"{span.to_ms:013d}#~"
+    records: list[dict] = []
+    for day in days:
+        top = min(high, after_key) if day == after_day else high
+        found = wiring.events().query_day(day, low, top, limit - len(records) + 2)
+        records += [r for r in found if r["fleet_key"] != after_key]
+        if len(records) > limit:
+            break
+    page = records[:limit]
+    last = page[-1] if page else None
+    next_cursor = (
+        query.fleet_cursor(last["day"], last["fleet_key"]) if len(records) > limit else None
+    )
+    return EventPage(items=[to_stored_event(r) for r in page], next_cursor=next_cursor)
+
+
+handler = lambda_handler(app)
