@@ -46,3 +46,96 @@ def run_mp_test(module: str, name: str, cwd: Path) -> None:
     """Run one test function of a MicroPython test module; fail with its output if it fails."""
     result = run_micropython([str(MP_TESTS / "mprunner.py"), module, name], cwd=cwd)
     assert result.returncode == 0 and f"PASS {name}" in result.stdout, result.stdout + result.stderr
+
+
+# A stand-in for an m2cgen export (same `score(list) -> list` shape, plain if/else), so the
+# firmware chain can be tested without training. Feature order: per signal mean, std, min,
+# max, absdiff (see gesture.features); index 1 = acc_x std, 6 = acc_y std, 16 = gyro_x std.
+RULES_MODEL = """def score(input):
+    if input[16] > 60.0:
+        return [0.05, 0.05, 0.05, 0.85]
+    if input[1] > 5.0:
+        return [0.1, 0.8, 0.05, 0.05]
+    if input[6] > 5.0:
+        return [0.1, 0.05, 0.8, 0.05]
+    if input[1] > 2.5:
+        return [0.5, 0.45, 0.03, 0.02]
+    return [0.9, 0.04, 0.03, 0.03]
+"""
+
+
+def rules_manifest(model_py: bytes, version: str = "20260101000000-rules000") -> dict:
+    import hashlib
+
+    return {
+        "schema": 1,
+        "version": version,
+        "created": "2026-01-01T00:00:00Z",
+        "capture_hz": 100,
+        "rate_hz": 20,
+        "decimation": 5,
+        "window": 21,
+        "hop": 1,
+        "signals": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
+        "features": {"time_points": False, "stats": ["mean", "std", "min", "max", "absdiff"]},
+        "classes": ["idle", "x", "y", "circle"],
+        "postprocess": {
+            "threshold": 0.6,
+            "min_hits": 3,
+            "max_gap": 1,
+            "refractory": 10,
+            "time_offset": 0,
+        },
+        "files": {
+            "model.py": {"sha256": hashlib.sha256(model_py).hexdigest(), "bytes": len(model_py)}
+        },
+        "metrics": {},
+        "estimator": {"kind": "hand-written rules for firmware tests"},
+    }
+
+
+def compile_mpy(src: Path, dst: Path) -> None:
+    """mpy-cross src -> dst."""
+    result = subprocess.run(
+        [str(MICROPYTHON.parent / "mpy-cross"), "-o", str(dst), str(src)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def write_rules_model(folder: Path, *, mpy: bool = True, version: str | None = None) -> Path:
+    """A complete model folder (manifest.json, model.py, model.mpy) with the rules model."""
+    import hashlib
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = RULES_MODEL.encode()
+    (folder / "model.py").write_bytes(source)
+    manifest = rules_manifest(source, **({"version": version} if version else {}))
+    if mpy:
+        compile_mpy(folder / "model.py", folder / "model.mpy")
+        data = (folder / "model.mpy").read_bytes()
+        manifest["files"]["model.mpy"] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return folder
+
+
+def write_synthetic_recording(path: Path, seed: int = 1, duration_s: float = 20.0) -> Path:
+    """A synthetic 100 Hz recording (SI CSV) from the training generator."""
+    from training.recordings import write_recording
+    from training.synthetic import generate_recording
+
+    samples, events = generate_recording(seed, duration_s)
+    return write_recording(path, samples, events)
+
+
+def run_firmware(config: dict, cwd: Path, timeout: float = 60):
+    """Write config.json in cwd and run firmware/main.py on it under micropython."""
+    import json
+
+    (cwd / "config.json").write_text(json.dumps(config))
+    return run_micropython([str(FIRMWARE / "main.py"), "config.json"], cwd=cwd, timeout=timeout)

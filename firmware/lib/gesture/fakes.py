@@ -112,7 +112,7 @@ class RecordingBus(FakeMPU6500Bus):
             s = next(self._samples)
         except StopIteration:
             self.exhausted = True
-            raise OSError(errno.ENODATA) from None
+            raise OSError(errno.EIO) from None
         self.set_counts(s[0], s[1], s[2], s[3], s[4], s[5])
         self.samples_read += 1
 

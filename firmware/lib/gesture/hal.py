@@ -19,12 +19,8 @@ class Esp32Board:
     def __init__(self, config):
         from machine import I2C, Pin
 
-        self.i2c = I2C(
-            config.get("i2c_id", 0),
-            scl=Pin(config.get("scl_pin", 22)),
-            sda=Pin(config.get("sda_pin", 21)),
-            freq=config.get("i2c_freq", 400000),
-        )
+        bus = config["i2c"]
+        self.i2c = I2C(bus["id"], scl=Pin(bus["scl"]), sda=Pin(bus["sda"]), freq=bus["freq"])
         self._timer = None
 
     def timer(self, callback, hz):

@@ -1,0 +1,63 @@
+"""Device configuration: a JSON file on flash (not in git), merged over these defaults."""
+
+import json
+
+DEFAULTS = {
+    "mode": "device",  # "device": sample, detect and deliver; "replay": print events only
+    "api_url": None,
+    "api_key": None,
+    "wifi": {"ssid": None, "password": None, "timeout_s": 20, "retries": 3},
+    "ntp_host": "pool.ntp.org",
+    "cpu_mhz": 240,
+    "i2c": {"id": 0, "scl": 22, "sda": 21, "freq": 400000},
+    "data_dir": "data",  # outboxes and their state
+    "model_dir": "model",  # current model; "<model_dir>.prev" keeps the previous one
+    "ring_samples": 512,  # 5.12 s of 100 Hz history (6 KB)
+    "events_capacity": 500,
+    "telemetry_capacity": 24,
+    "samples_capacity": 3,
+    "batch_size": 20,
+    "backoff_ms": [500, 60000],
+    "http_timeout_s": 5,
+    "telemetry_period_s": 60,
+    "ota_period_s": 3600,
+    "capture": {"enabled": False, "near_miss": 0.4, "pre_ms": 1000, "post_ms": 500},
+    "t0_ms": None,  # epoch ms of sample 0; None: the clock at start
+}
+
+REQUIRED_FOR_DEVICE = ("api_url", "api_key")
+
+
+def merge(defaults, overrides):
+    """Defaults with overrides applied; nested dicts merge key by key."""
+    out = dict(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load(path):
+    """The configuration in `path` over DEFAULTS; ValueError if it is unusable."""
+    try:
+        with open(path) as f:
+            overrides = json.load(f)
+    except OSError:
+        raise ValueError("no configuration file " + path) from None
+    if not isinstance(overrides, dict):
+        raise ValueError(path + ": the configuration must be a JSON object")
+    return validate(merge(DEFAULTS, overrides))
+
+
+def validate(cfg):
+    if cfg["mode"] not in ("device", "replay"):
+        raise ValueError("mode must be 'device' or 'replay'")
+    if cfg["mode"] == "device":
+        for key in REQUIRED_FOR_DEVICE:
+            if not cfg.get(key):
+                raise ValueError("configuration needs " + key)
+    if cfg["ring_samples"] < 200:
+        raise ValueError("ring_samples must be at least 200 (2 s of history)")
+    return cfg

@@ -1,0 +1,69 @@
+"""The model on flash: `<dir>/manifest.json` + `<dir>/model.mpy` (or model.py), with the previous
+one kept in `<dir>.prev`. Loading imports the m2cgen module and returns its `score`."""
+
+import json
+import sys
+
+from gesture import storage
+
+MODULE = "model"
+
+
+class ModelError(Exception):
+    """The model folder is missing, incomplete or does not load."""
+
+
+def read_manifest(directory):
+    try:
+        with open(directory + "/manifest.json") as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{directory}: no readable manifest.json ({exc})") from None
+
+
+def import_score(directory):
+    """Import `model` from `directory` (fresh, even if another model was imported before)."""
+    sys.modules.pop(MODULE, None)
+    sys.path.insert(0, directory)
+    try:
+        module = __import__(MODULE)
+    except Exception as exc:
+        raise ModelError(f"{directory}: model does not import ({exc!r})") from None
+    finally:
+        sys.path.pop(0)
+        sys.modules.pop(MODULE, None)
+    score = getattr(module, "score", None)
+    if score is None:
+        raise ModelError(directory + ": model has no score()")
+    return score
+
+
+def load(directory):
+    """(manifest, score) of the model in `directory`."""
+    if not (storage.exists(directory + "/model.mpy") or storage.exists(directory + "/model.py")):
+        raise ModelError(directory + ": no model.mpy or model.py")
+    manifest = read_manifest(directory)
+    return manifest, import_score(directory)
+
+
+def load_current(directory):
+    """The current model, or the previous one (restored as current) if the current fails."""
+    try:
+        return load(directory)
+    except ModelError:
+        prev = directory + ".prev"
+        if not storage.is_dir(prev):
+            raise
+    result = load(prev)
+    storage.remove(directory)
+    storage.replace(prev, directory)
+    return result
+
+
+def swap_in(new_dir, directory):
+    """Make `new_dir` the current model; the current one becomes `<directory>.prev`."""
+    prev = directory + ".prev"
+    storage.remove(prev)
+    if storage.is_dir(directory):
+        storage.replace(directory, prev)
+    storage.replace(new_dir, directory)
