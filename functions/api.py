@@ -35,7 +35,7 @@ def field_name(loc: tuple) -> str | None:
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or None
+    return name or (str(loc[0]) if loc else None)
 
 
 def build_app() -> APIGatewayRestResolver:

@@ -1,7 +1,5 @@
 """POST /events: a batch of gesture events from one device, stored exactly once."""
 
-from __future__ import annotations
-
 import time
 from datetime import UTC, datetime
 from typing import Annotated

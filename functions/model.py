@@ -1,7 +1,5 @@
 """GET /model: the promoted model's manifest and file, with ETag / If-None-Match for OTA."""
 
-from __future__ import annotations
-
 import base64
 from typing import Annotated, Literal
 
@@ -18,19 +16,29 @@ from functions.settings import get_settings
 app = build_app()
 
 
-@app.get("/model", responses={200: {"model": ModelRelease}, 304: {"description": "unchanged"}})
+@app.get(
+    "/model",
+    responses={
+        200: {
+            "description": "the current release",
+            "content": {"application/json": {"model": ModelRelease}},
+        },
+        304: {"description": "If-None-Match lists the current version: unchanged"},
+        404: {"description": "no model has been promoted yet"},
+    },
+)
 @tracer.capture_method
 def get_model(
     file: Annotated[Literal["model.mpy", "model.py"], Query()] = "model.mpy",
     inline: Annotated[bool, Query(description="include the file base64-encoded")] = False,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=512)] = None,
-) -> Response[ModelRelease]:
+):
     current_device(app)
     store = wiring.models()
     version = store.current_version()
     if version is None:
         raise NotFound("no model has been promoted yet")
-    tag = model_release.etag(version, file)
+    tag = model_release.etag(version)
     if model_release.not_modified(if_none_match, tag):
         return Response(304, headers={"ETag": tag})
     manifest = store.manifest(version)

@@ -4,8 +4,6 @@ One device: a Query on the table key (device_id, event_key). Whole fleet (no dev
 dashboard key only): a Query per UTC day on the fleet-by-day index. Never a Scan.
 """
 
-from __future__ import annotations
-
 import time
 from typing import Annotated
 

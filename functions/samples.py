@@ -1,7 +1,5 @@
 """POST /samples: a raw IMU window for labelling and retraining, into the S3 raw layer."""
 
-from __future__ import annotations
-
 import hashlib
 from datetime import UTC, datetime
 from typing import Annotated

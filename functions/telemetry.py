@@ -1,7 +1,5 @@
 """POST /telemetry: a device heartbeat (acceleration RMS per axis, heap, uptime, queue)."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 

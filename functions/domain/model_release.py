@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-def etag(version: str, file_name: str) -> str:
-    """Strong ETag of one file of one model version."""
-    return f'"{version}/{file_name}"'
+def etag(version: str) -> str:
+    """Strong ETag of a release: the version (the URL's query picks the file)."""
+    return f'"{version}"'
 
 
 def not_modified(if_none_match: str | None, current: str) -> bool:

@@ -26,7 +26,7 @@ def time_range(
 ) -> TimeRange:
     """The range asked for; the fleet view (max_days set) defaults to, and is capped at, days."""
     end = now_ms + DAY_MS if to_ms is None else to_ms
-    default_start = 0 if max_days is None else max(0, end - DAY_MS)
+    default_start = 0 if max_days is None else max(0, now_ms - DAY_MS)
     start = default_start if from_ms is None else from_ms
     if start > end:
         raise InvalidInput("from must not be after to", field="from")

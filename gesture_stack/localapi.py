@@ -1,0 +1,366 @@
+"""The API on localhost: HTTP -> API Gateway REST proxy events -> the real handlers, over moto.
+
+    with LocalApi(port=0) as api:      # in-process moto unless aws=True; tables, bucket from infra
+        key = api.add_device("dev-1")  # the device's API key value (header x-api-key)
+        api.url                        # "http://127.0.0.1:<port>"
+        api.publish_model(model_dir)   # GET /model serves it
+
+Routes come from infra/functions.yml and tables from infra/storage.yml (one source of truth).
+Like API Gateway, a private route without a valid key gets 403 before any handler runs; the key's
+id goes to the handler as requestContext.identity.apiKeyId. S3 URLs in responses (presigned model
+downloads) are rewritten to `<url>/_s3/<key>`, served here from the same bucket.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import importlib
+import json
+import os
+import re
+import secrets
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVICE = "gesture-stack"
+LOCAL_STAGE = "local"
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+
+
+def load_infra(name: str) -> dict:
+    """infra/<name>.yml as plain data (the files use long-form intrinsics only)."""
+    return yaml.safe_load((REPO_ROOT / "infra" / f"{name}.yml").read_text())
+
+
+def resolve_name(template: str, stage: str = LOCAL_STAGE) -> str:
+    return template.replace("${self:service}", SERVICE).replace("${sls:stage}", stage)
+
+
+def table_definitions(stage: str = LOCAL_STAGE) -> dict[str, dict]:
+    """CreateTable arguments per logical id, straight from infra/storage.yml."""
+    tables = {}
+    for logical_id, resource in load_infra("storage")["Resources"].items():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        spec = {
+            "TableName": resolve_name(props["TableName"], stage),
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        tables[logical_id] = spec
+    return tables
+
+
+def create_storage(dynamodb, s3, bucket: str, region: str, stage: str = LOCAL_STAGE) -> None:
+    """Create every table of infra/storage.yml and the data bucket (moto or a fresh account)."""
+    for spec in table_definitions(stage).values():
+        dynamodb.create_table(**spec)
+    config = {} if region == "us-east-1" else {"LocationConstraint": region}
+    s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str
+    handler: str  # "functions/ingest.handler"
+    method: str
+    path: str
+    private: bool
+
+    def load(self):
+        module, _, attr = self.handler.partition(".")
+        return getattr(importlib.import_module(module.replace("/", ".")), attr)
+
+
+def load_routes() -> list[Route]:
+    routes = []
+    for name, spec in load_infra("functions").items():
+        for event in spec.get("events", []):
+            http = event.get("http")
+            if http:
+                path = "/" + http["path"].strip("/")
+                routes.append(
+                    Route(
+                        name,
+                        spec["handler"],
+                        http["method"].upper(),
+                        path,
+                        http.get("private", False),
+                    )
+                )
+    return routes
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes as `context` (the fields Powertools reads)."""
+
+    function_name: str = "local"
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    timeout_ms: int = 10_000
+    invoked_function_arn: str = ""
+
+    def __post_init__(self):
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:eu-west-1:123456789012:function:{self.function_name}"
+        )
+        self._deadline = time.monotonic() + self.timeout_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    query: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+    api_key_id: str | None = None,
+    stage: str = LOCAL_STAGE,
+) -> dict:
+    """An API Gateway REST (v1) proxy event, as API Gateway builds it."""
+    headers = dict(headers or {})
+    query = query or {}
+    encoded = False
+    if isinstance(body, bytes):
+        try:
+            body = body.decode()
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "accountId": "123456789012",
+            "apiId": "localapi00",
+            "protocol": "HTTP/1.1",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {
+                "apiKeyId": api_key_id,
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("User-Agent", headers.get("user-agent")),
+            },
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+class LocalApi:
+    """A local HTTP server in front of the real handlers (see the module docstring)."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", aws: bool = False):
+        self.host, self.port, self.aws = host, port, aws
+        self.routes = load_routes()
+        self._keys: dict[bytes, str] = {}  # sha256(key value) -> API key id
+        self._lock = threading.Lock()  # Powertools resolvers hold the current event globally
+        self._mock = None
+        self._server: ThreadingHTTPServer | None = None
+
+    # lifecycle
+    def __enter__(self) -> LocalApi:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        for name, value in (
+            ("POWERTOOLS_METRICS_DISABLED", "true"),
+            ("POWERTOOLS_TRACE_DISABLED", "true"),
+        ):
+            os.environ.setdefault(name, value)
+        from functions import wiring
+        from functions.settings import get_settings
+
+        if not self.aws:
+            from moto import mock_aws
+
+            self._mock = mock_aws()
+            self._mock.start()
+        wiring.reset()
+        settings = get_settings()
+        if not self.aws:
+            create_storage(wiring.dynamodb(), wiring.s3(), settings.data_bucket, settings.region)
+        self._handlers = {(r.method, r.path): (r, r.load()) for r in self.routes}
+        self._server = ThreadingHTTPServer((self.host, self.port), _make_request_handler(self))
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+            from functions import wiring
+
+            wiring.reset()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # provisioning
+    def add_device(self, device_id: str, role: str = "device") -> str:
+        """Register a device (or role="dashboard") and return its new API key value."""
+        from functions import wiring
+        from functions.domain.devices import Device
+
+        key = secrets.token_urlsafe(30)
+        key_id = secrets.token_hex(5)
+        wiring.devices().register(key_id, Device(device_id=device_id, role=role))
+        self._keys[hashlib.sha256(key.encode()).digest()] = key_id
+        return key
+
+    def publish_model(self, model_dir: str | Path) -> str:
+        """Upload a model folder and make it the current model; returns its version."""
+        from functions import wiring
+
+        return wiring.models().publish(Path(model_dir))
+
+    # request path
+    def api_key_id(self, key: str | None) -> str | None:
+        """The id of a presented key, compared in constant time; None if it is not valid."""
+        if not key:
+            return None
+        digest = hashlib.sha256(key.encode()).digest()
+        found = None
+        for known, key_id in self._keys.items():
+            if hmac.compare_digest(known, digest):
+                found = key_id
+        return found
+
+    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple:
+        """(status, headers, body bytes) for one HTTP request."""
+        parts = urlsplit(target)
+        path = "/" + unquote(parts.path).strip("/")
+        if method == "GET" and path.startswith("/_s3/"):
+            return self._s3_object(path.removeprefix("/_s3/"))
+        match = self._handlers.get((method, path))
+        if match is None:
+            return _gateway_error(403, "Missing Authentication Token")
+        route, handler = match
+        key_id = self.api_key_id(_header(headers, "x-api-key"))
+        if route.private and key_id is None:
+            return _gateway_error(403, "Forbidden")
+        if len(body) > API_GATEWAY_MAX_BODY:
+            return _gateway_error(413, "Request Too Long")
+        event = rest_event(
+            method,
+            path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=headers,
+            body=body if body or method not in ("GET", "HEAD") else None,
+            api_key_id=key_id,
+        )
+        context = LambdaContext(function_name=f"{SERVICE}-local-{route.function}")
+        try:
+            with self._lock:
+                response = handler(event, context)
+        except Exception:  # API Gateway answers 502 when the function fails
+            traceback.print_exc()
+            return _gateway_error(502, "Internal server error")
+        return self._http_response(response)
+
+    def _http_response(self, response: dict) -> tuple:
+        out_headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            out_headers[name] = ", ".join(values)
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+        data = self._local_s3_urls(data)
+        return response["statusCode"], out_headers, data
+
+    def _local_s3_urls(self, data: bytes) -> bytes:
+        from functions.settings import get_settings
+
+        bucket = re.escape(get_settings().data_bucket)
+        pattern = rf'https://{bucket}\.s3[.a-z0-9-]*\.amazonaws\.com/([^"?]+)\?[^"]*'
+        return re.sub(pattern.encode(), lambda m: f"{self.url}/_s3/".encode() + m.group(1), data)
+
+    def _s3_object(self, key: str) -> tuple:
+        from functions import wiring
+        from functions.settings import get_settings
+
+        try:
+            obj = wiring.s3().get_object(Bucket=get_settings().data_bucket, Key=key)
+        except wiring.s3().exceptions.NoSuchKey:
+            return _gateway_error(404, "NoSuchKey")
+        return 200, {"Content-Type": "application/octet-stream"}, obj["Body"].read()
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _gateway_error(status: int, message: str) -> tuple:
+    body = json.dumps({"message": message}).encode()
+    return status, {"Content-Type": "application/json"}, body
+
+
+def _make_request_handler(api: LocalApi):
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, data = api.dispatch(self.command, self.path, dict(self.headers), body)
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    return RequestHandler
