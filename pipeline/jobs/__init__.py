@@ -1,0 +1,1 @@
+"""CodeBuild job entry points (`python -m pipeline.jobs.<name>`); they run on a laptop too."""

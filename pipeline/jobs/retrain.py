@@ -1,0 +1,137 @@
+"""Retrain job: train a candidate, score it and the current model on the same evaluation
+streams, and promote it only if it is better and fits the device budgets.
+
+Artifacts go to runs/<run_id>/ as soon as they exist; promotion copies the model folder to
+models/<version>/ and writes models/current.json last (functions/storage_layout.py), so a
+failure anywhere before that leaves the previous model current.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from functions import storage_layout
+
+from pipeline import run_layout
+from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
+from pipeline.jobs.result import write_result
+from pipeline.promotion import Budgets, Candidate, decide
+from pipeline.settings import JobSettings, SettingsError
+from pipeline.training_backend import TrainingBackend, load_backend
+
+MODEL_FOLDER_FILES = ("manifest.json", "model.py", "model.mpy", "vectors.json", "report.html")
+
+
+def device_data_run(settings: JobSettings, s3) -> str | None:
+    """This run's raw layer if the collect job filled it, else the newest run that has one."""
+    runs = [
+        run_id
+        for key in list_keys(s3, settings.bucket, run_layout.RUNS_PREFIX)
+        if (run_id := run_layout.run_id_of_raw_manifest(key))
+    ]
+    if settings.run_id in runs:
+        return settings.run_id
+    manifests = [(get_json(s3, settings.bucket, run_layout.raw_manifest_key(r)), r) for r in runs]
+    dated = sorted((m.get("created", ""), r) for m, r in manifests if m)
+    return dated[-1][1] if dated else None
+
+
+def download_device_windows(settings: JobSettings, s3, data_run: str | None) -> Path | None:
+    if data_run is None:
+        return None
+    path = settings.work_dir / "raw" / "windows.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    s3.download_file(settings.bucket, run_layout.raw_windows_key(data_run), str(path))
+    return path
+
+
+def download_current_model(settings: JobSettings, s3) -> Path | None:
+    pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
+    if pointer is None:
+        return None
+    folder = settings.work_dir / "current" / pointer["version"]
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in list_keys(s3, settings.bucket, pointer["prefix"]):
+        target = folder / key[len(pointer["prefix"]) :]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(settings.bucket, key, str(target))
+    return folder
+
+
+def describe(model_dir: Path, scored: dict) -> Candidate:
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
+    return Candidate(manifest["version"], float(scored["score"]), sizes)
+
+
+def model_files(model_dir: Path) -> list[Path]:
+    return sorted(p for p in model_dir.rglob("*") if p.is_file())
+
+
+def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
+    sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
+    params = dict(settings.training)
+    budgets = Budgets.from_params(params)
+    params.pop("budgets", None)
+    data_run = device_data_run(settings, s3)
+    windows = download_device_windows(settings, s3, data_run)
+
+    model_dir = backend.train(windows, settings.work_dir / "candidate", params)
+    version = json.loads((model_dir / "manifest.json").read_text())["version"]
+    for path in model_files(model_dir):
+        rel = path.relative_to(model_dir).as_posix()
+        sink.put_file(run_layout.run_model_key(settings.run_id, version, rel), path)
+
+    streams = backend.evaluation_streams(settings.work_dir / "streams", params)
+    candidate_scores = backend.score(model_dir, streams)
+    candidate = describe(model_dir, candidate_scores)
+    current_dir = download_current_model(settings, s3)
+    current_scores = backend.score(current_dir, streams) if current_dir else None
+    current = describe(current_dir, current_scores) if current_dir else None
+    decision = decide(candidate, current, budgets)
+
+    report = {
+        "run_id": settings.run_id,
+        "data_run_id": data_run,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "budgets": asdict(budgets),
+        "candidate": {**asdict(candidate), "scores": candidate_scores},
+        "current": {**asdict(current), "scores": current_scores} if current else None,
+        "streams": len(streams),
+    }
+    sink.put_json(run_layout.promotion_report_key(settings.run_id), report)
+    if decision.promote:
+        for path in model_files(model_dir):
+            rel = path.relative_to(model_dir).as_posix()
+            sink.put_file(storage_layout.model_file_key(version, rel), path)
+        sink.put_json(storage_layout.CURRENT_MODEL_KEY, storage_layout.current_pointer(version))
+    return {
+        "run_id": settings.run_id,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "candidate_version": candidate.version,
+        "candidate_score": round(candidate.score, 4),
+        "current_version": version if decision.promote else (current and current.version),
+        "previous_version": current.version if current else None,
+        "report_key": run_layout.promotion_report_key(settings.run_id),
+    }
+
+
+def main() -> int:
+    try:
+        settings = JobSettings.from_env()
+        Budgets.from_params(settings.training)
+    except (SettingsError, ValueError) as exc:
+        print(f"retrain: {exc}", file=sys.stderr)
+        return 2
+    result = retrain(settings, s3_client(), load_backend())
+    write_result(settings.work_dir, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""What a job reads from its environment: the same names in CodeBuild and on a laptop.
+
+CodeBuild gets DATA_BUCKET from its project (infra/pipeline.yml) and RUN_ID, STAGE,
+TIME_FROM, TIME_TO, TRAINING from the state machine's EnvironmentVariablesOverride.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.run_layout import check_run_id
+
+
+class SettingsError(ValueError):
+    """A job's environment is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    bucket: str
+    run_id: str
+    stage: str
+    work_dir: Path
+    time_from: date | None = None
+    time_to: date | None = None
+    training: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> JobSettings:
+        env = dict(os.environ if env is None else env)
+        missing = [name for name in ("DATA_BUCKET", "RUN_ID") if not env.get(name)]
+        if missing:
+            raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
+        try:
+            run_id = check_run_id(env["RUN_ID"])
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        return cls(
+            bucket=env["DATA_BUCKET"],
+            run_id=run_id,
+            stage=env.get("STAGE", ""),
+            work_dir=Path(env.get("WORK_DIR") or Path("build") / "pipeline" / run_id),
+            time_from=_day(env, "TIME_FROM"),
+            time_to=_day(env, "TIME_TO"),
+            training=_training(env.get("TRAINING", "")),
+        )
+
+
+def _day(env: dict[str, str], name: str) -> date | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise SettingsError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _training(value: str) -> dict:
+    if not value.strip():
+        return {}
+    try:
+        params = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"TRAINING must be a JSON object: {exc}") from None
+    if not isinstance(params, dict):
+        raise SettingsError(f"TRAINING must be a JSON object, got {type(params).__name__}")
+    return params
