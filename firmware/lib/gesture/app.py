@@ -136,9 +136,7 @@ class App:
                     self.events_sent += uplink.sent - before
                 log(f"gs-sent {uplink.url} n={uplink.sent - before}")
             elif uplink.failures > failures:
-                log(
-                    f"gs-retry {uplink.url} failures={uplink.failures} last={uplink.last_status}"
-                )
+                log(f"gs-retry {uplink.url} failures={uplink.failures} last={uplink.last_status}")
         if self.capture:
             record = self.capture.poll(self.t0_ms)
             if record is not None:
@@ -171,7 +169,7 @@ class App:
             self.check_model()
         self.service_network(now)
 
-    def run(self, max_drain_s=30):
+    def run(self):
         """Run until the simulated recording ends (forever on the board), then drain outboxes."""
         self.start()
         board = self.board
@@ -181,7 +179,8 @@ class App:
         self.sampler.stop()
         self.process_samples()
         if not self.replay:
-            self.drain(max_drain_s)
+            log("gs-recording-end samples=" + str(self.ring.written))
+            self.drain(self.cfg["drain_s"])
 
     def drain(self, max_s):
         """Simulation end: keep delivering (real time passes too) until queues are empty."""
@@ -190,9 +189,8 @@ class App:
             self.service_network(self.board.ticks_ms())
             self.board.sleep_ms(50)
             time.sleep_ms(50)
-        log(
-            f"gs-done sent={self.events_sent} pending={len(self.events)} dropped={self.events.dropped}"
-        )
+        events = self.events
+        log(f"gs-done sent={self.events_sent} pending={len(events)} dropped={events.dropped}")
 
 
 def boot(cfg):

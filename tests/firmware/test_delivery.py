@@ -1,0 +1,135 @@
+"""Every event arrives exactly once and in order: API answering 500, timing out, dropping
+connections, down for a while, and the device rebooting with events still queued."""
+
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from fake_api import FakeApi
+from fw_harness import (
+    FIRMWARE,
+    MICROPYTHON,
+    micropython_env,
+    run_firmware,
+    write_rules_model,
+    write_synthetic_recording,
+)
+
+QUEUED = re.compile(r"gs-queued seq=(\d+) gesture=(\w+) t_ms=(\d+)")
+
+
+def device_config(tmp_path, url, recording, **overrides):
+    return {
+        "mode": "device",
+        "api_url": url,
+        "api_key": "key-1",
+        "recording": str(recording),
+        "model_dir": str(write_rules_model(tmp_path / "model")),
+        "data_dir": str(tmp_path / "data"),
+        "batch_size": 2,
+        "backoff_ms": [50, 400],
+        "http_timeout_s": 0.5,
+        "telemetry_period_s": 5,
+        "ota_period_s": 3600,
+        "drain_s": 20,
+        **overrides,
+    }
+
+
+def queued(stdout):
+    return [(int(s), g, int(t)) for s, g, t in QUEUED.findall(stdout)]
+
+
+def stored(api):
+    return [(e["seq"], e["gesture"], e["t_ms"]) for e in api.events]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [[500, 500, 503, 500], ["timeout", "timeout"], ["drop", 500, "drop"]],
+    ids=["http-500", "timeout", "dropped-connection"],
+)
+def test_every_event_arrives_once_in_order_despite_failures(tmp_path, script):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    with FakeApi(script=script, timeout_delay=1.0) as api:
+        result = run_firmware(device_config(tmp_path, api.url, recording), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sent = queued(result.stdout)
+    assert len(sent) >= 3
+    assert [seq for seq, _, _ in sent] == list(range(1, len(sent) + 1))
+    assert stored(api) == sent
+    assert "gs-retry" in result.stdout and "pending=0" in result.stdout
+    failures = [status for m, path, status in api.requests if path == "/events" and status != 200]
+    assert len(failures) >= len([s for s in script if s != "timeout"])
+    assert api.telemetry and all(t["queue_len"] >= 0 for t in api.telemetry)
+
+
+def test_api_down_then_up_delivers_everything(tmp_path):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    port = free_port()
+    config = device_config(tmp_path, f"http://127.0.0.1:{port}", recording)
+    started = threading.Event()
+    holder = {}
+
+    def start_api_later():
+        time.sleep(1.5)
+        holder["api"] = FakeApi(port=port).__enter__()
+        started.set()
+
+    threading.Thread(target=start_api_later, daemon=True).start()
+    try:
+        result = run_firmware(config, tmp_path)
+    finally:
+        started.wait(5)
+        holder["api"].__exit__(None)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gs-retry" in result.stdout
+    sent = queued(result.stdout)
+    assert len(sent) >= 3 and stored(holder["api"]) == sent
+
+
+def test_reboot_with_queued_events_delivers_them_after_restart(tmp_path):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=3)
+    down = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "config.json").write_text(
+        __import__("json").dumps(device_config(tmp_path, down, recording))
+    )
+    proc = subprocess.Popen(
+        [str(MICROPYTHON), str(FIRMWARE / "main.py"), "config.json"],
+        cwd=tmp_path,
+        env=micropython_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if (
+                line.startswith("gs-retry")
+                and "/events" in line
+                and any(x.startswith("gs-recording-end") for x in lines)
+            ):
+                break
+    finally:
+        proc.kill()  # power cut: no clean shutdown
+        proc.wait()
+    before = queued("".join(lines))
+    assert len(before) >= 3
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text(recording.read_text().splitlines()[0] + "\n")
+    with FakeApi() as api:
+        result = run_firmware(device_config(tmp_path, api.url, empty), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored(api) == before
+    assert queued(result.stdout) == []
