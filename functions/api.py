@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
+from collections import Counter
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 from functions import wiring
 from functions.domain.devices import Device
@@ -50,14 +54,14 @@ def build_app() -> APIGatewayRestResolver:
             return error_response(400, "invalid_json", "the body is not valid JSON", "body")
         field = field_name(loc) if loc else None
         message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
-        metrics.add_metric(name="Rejected", unit="Count", value=1)
+        metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
         return error_response(400, "invalid_input", message, field)
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response:
         status = STATUS.get(type(error), 400)
         if status == 400:
-            metrics.add_metric(name="Rejected", unit="Count", value=1)
+            metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
         return error_response(status, type(error).__name__, error.message, error.field)
 
     @app.not_found
@@ -77,6 +81,18 @@ def current_device(app: APIGatewayRestResolver) -> Device:
         raise Forbidden("this API key is not registered to a device")
     logger.append_keys(device_id=device.device_id)
     return device
+
+
+def count_by_gesture(name: str, records: list[dict]) -> None:
+    """Count records per gesture as `<name>_<gesture>` (e.g. Accepted_circle, Duplicates_x)."""
+    for gesture, count in Counter(record["gesture"] for record in records).items():
+        metrics.add_metric(name=f"{name}_{gesture}", unit=MetricUnit.Count, value=count)
+
+
+def request_time(app: APIGatewayRestResolver) -> datetime:
+    """When API Gateway received the request (requestTimeEpoch): "now" for time checks."""
+    epoch_ms = app.current_event.request_context.request_time_epoch
+    return datetime.fromtimestamp(epoch_ms / 1000 if epoch_ms else time.time(), tz=UTC)
 
 
 def lambda_handler(app: APIGatewayRestResolver):

@@ -4,13 +4,12 @@ One device: a Query on the table key (device_id, event_key). Whole fleet (no dev
 dashboard key only): a Query per UTC day on the fleet-by-day index. Never a Scan.
 """
 
-import time
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions import wiring
-from functions.api import build_app, current_device, lambda_handler, tracer
+from functions.api import build_app, current_device, lambda_handler, request_time, tracer
 from functions.domain import devices, query
 from functions.domain.events import event_key, to_stored_event
 from functions.exceptions import InvalidInput
@@ -31,7 +30,7 @@ def get_events(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EventPage:
     target = devices.reader(current_device(app), device_id)
-    now_ms = int(time.time() * 1000)
+    now_ms = int(request_time(app).timestamp() * 1000)
     fleet_days = None if target else get_settings().fleet_max_range_days
     span = query.time_range(from_ms, to_ms, now_ms, fleet_days)
     if target:

@@ -1,12 +1,12 @@
 """POST /telemetry: a device heartbeat (acceleration RMS per axis, heap, uptime, queue)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from functions import wiring
-from functions.api import build_app, current_device, lambda_handler, tracer
+from functions.api import build_app, current_device, lambda_handler, request_time, tracer
 from functions.domain import devices
 from functions.models import Telemetry, TelemetryAccepted
 from functions.settings import get_settings
@@ -18,7 +18,7 @@ app = build_app()
 @tracer.capture_method
 def post_telemetry(beat: Annotated[Telemetry, Body()]) -> TelemetryAccepted:
     device_id = devices.writer(current_device(app), beat.device_id)
-    now = datetime.now(UTC)
+    now = request_time(app)
     retention = timedelta(days=get_settings().telemetry_retention_days)
     record = beat.model_dump(exclude={"device_id"}) | {
         "device_id": device_id,
