@@ -25,7 +25,12 @@ tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "GestureStack"))
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, PayloadTooLarge: 413}
+STATUS = {
+    InvalidInput: (400, "invalid_input"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    PayloadTooLarge: (413, "payload_too_large"),
+}
 
 
 def error_response(status: int, error: str, message: str, field: str | None = None) -> Response:
@@ -59,14 +64,14 @@ def build_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response:
-        status = STATUS.get(type(error), 400)
+        status, code = STATUS.get(type(error), (400, "invalid_input"))
         if status == 400:
             metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
-        return error_response(status, type(error).__name__, error.message, error.field)
+        return error_response(status, code, error.message, error.field)
 
     @app.not_found
     def not_found(_error) -> Response:
-        return error_response(404, "NotFound", "no such route")
+        return error_response(404, "not_found", "no such route")
 
     return app
 
@@ -106,7 +111,7 @@ def lambda_handler(app: APIGatewayRestResolver):
         limit = get_settings().max_body_bytes
         if len(body) > limit:
             error = ErrorBody(
-                error="PayloadTooLarge", message=f"the body is over {limit} bytes", field="body"
+                error="payload_too_large", message=f"the body is over {limit} bytes", field="body"
             )
             return {
                 "statusCode": 413,

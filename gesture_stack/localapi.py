@@ -25,6 +25,7 @@ import threading
 import time
 import traceback
 import uuid
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,6 +73,35 @@ def create_storage(dynamodb, s3, bucket: str, region: str, stage: str = LOCAL_ST
         dynamodb.create_table(**spec)
     config = {} if region == "us-east-1" else {"LocationConstraint": region}
     s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
+
+
+@contextmanager
+def local_aws(aws: bool = False):
+    """In-process moto with every table and the bucket (or, with aws=True, the real account).
+
+    Handlers read their settings and clients fresh inside (functions.wiring is reset).
+    """
+    from functions import wiring
+    from functions.settings import get_settings
+
+    for name in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+        os.environ.setdefault(name, "true")
+    mock = None
+    if not aws:
+        from moto import mock_aws
+
+        mock = mock_aws()
+        mock.start()
+    wiring.reset()
+    try:
+        if mock is not None:
+            settings = get_settings()
+            create_storage(wiring.dynamodb(), wiring.s3(), settings.data_bucket, settings.region)
+        yield
+    finally:
+        if mock is not None:
+            mock.stop()
+        wiring.reset()
 
 
 @dataclass(frozen=True)
@@ -190,7 +220,7 @@ class LocalApi:
         self.routes = load_routes()
         self._keys: dict[bytes, str] = {}  # sha256(key value) -> API key id
         self._lock = threading.Lock()  # Powertools resolvers hold the current event globally
-        self._mock = None
+        self._stack = ExitStack()
         self._server: ThreadingHTTPServer | None = None
 
     # lifecycle
@@ -202,23 +232,8 @@ class LocalApi:
         self.stop()
 
     def start(self) -> None:
-        for name, value in (
-            ("POWERTOOLS_METRICS_DISABLED", "true"),
-            ("POWERTOOLS_TRACE_DISABLED", "true"),
-        ):
-            os.environ.setdefault(name, value)
-        from functions import wiring
-        from functions.settings import get_settings
-
-        if not self.aws:
-            from moto import mock_aws
-
-            self._mock = mock_aws()
-            self._mock.start()
-        wiring.reset()
-        settings = get_settings()
-        if not self.aws:
-            create_storage(wiring.dynamodb(), wiring.s3(), settings.data_bucket, settings.region)
+        self._stack = ExitStack()
+        self._stack.enter_context(local_aws(self.aws))
         self._handlers = {(r.method, r.path): (r, r.load()) for r in self.routes}
         self._server = ThreadingHTTPServer((self.host, self.port), _make_request_handler(self))
         self.port = self._server.server_address[1]
@@ -229,12 +244,7 @@ class LocalApi:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-            from functions import wiring
-
-            wiring.reset()
+        self._stack.close()
 
     @property
     def url(self) -> str:

@@ -1,0 +1,97 @@
+"""Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
+
+By default against an in-process moto AWS with the tables and bucket of infra/storage.yml, the
+sample devices of events/devices.json and a tiny demo model; with --aws (or AWS_ENDPOINT_URL set)
+against the account or endpoint your AWS settings point at (nothing is created there).
+Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from gesture_stack.localapi import LambdaContext, load_routes, local_aws
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EVENTS_DIR = REPO_ROOT / "events"
+DEMO_MODEL_VERSION = "20251124120000-0badc0de"
+
+
+def seed_devices() -> None:
+    """Register the API key ids the sample events use."""
+    from functions import wiring
+    from functions.domain.devices import Device
+
+    for entry in json.loads((EVENTS_DIR / "devices.json").read_text()):
+        device = Device(device_id=entry["device_id"], role=entry["role"])
+        wiring.devices().register(entry["api_key_id"], device)
+
+
+def publish_demo_model() -> str:
+    """Make a tiny placeholder model current so GET /model has something to serve."""
+    from functions import wiring
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = b"def score(input):\n    return [1.0, 0.0, 0.0, 0.0]\n"
+        (folder / "model.py").write_bytes(source)
+        (folder / "model.mpy").write_bytes(b"M\x06demo")
+        files = {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in (("model.py", source), ("model.mpy", b"M\x06demo"))
+        }
+        manifest = {"schema": 1, "version": DEMO_MODEL_VERSION, "files": files}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        return wiring.models().publish(folder)
+
+
+def seed_events() -> None:
+    """Store the sample batch (events/ingest/valid.json) so queries have something to find."""
+    event = json.loads((EVENTS_DIR / "ingest" / "valid.json").read_text())
+    with contextlib.redirect_stdout(sys.stderr):
+        load_handler("ingest")(event, LambdaContext(function_name="gesture-stack-local-ingest"))
+
+
+def load_handler(function: str):
+    for route in load_routes():
+        if route.function == function:
+            return route.load()
+    raise SystemExit(f"no function {function!r} in infra/functions.yml")
+
+
+def run(function: str, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"local_handlers/{function}.py",
+        description=f"Run the {function} handler on API Gateway events, print the responses.",
+    )
+    parser.add_argument(
+        "events",
+        nargs="*",
+        type=Path,
+        help=f"event JSON files, run in order (default: events/{function}/valid.json)",
+    )
+    parser.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
+    args = parser.parse_args(argv)
+    paths = args.events or [EVENTS_DIR / function / "valid.json"]
+    aws = args.aws or bool(os.environ.get("AWS_ENDPOINT_URL"))
+    handler = load_handler(function)
+    with local_aws(aws):
+        if not aws:
+            seed_devices()
+            publish_demo_model()
+            if function != "ingest":
+                seed_events()
+        for path in paths:
+            event = json.loads(path.read_text())
+            context = LambdaContext(function_name=f"gesture-stack-local-{function}")
+            with contextlib.redirect_stdout(sys.stderr):
+                response = handler(event, context)  # step in here from a breakpoint
+            print(json.dumps(response, indent=2), flush=True)
+    return 0
