@@ -53,13 +53,18 @@ class FakeMPU6500Bus:
 
     def set_counts(self, ax, ay, az, gx, gy, gz, temp=0):
         """Put six int16 counts (and a raw temperature) into the data registers."""
-        r = self.regs
-        i = _ACCEL_XOUT_H
-        for v in (ax, ay, az, temp, gx, gy, gz):
-            v &= 0xFFFF
-            r[i] = v >> 8
-            r[i + 1] = v & 0xFF
-            i += 2
+        self._put(0, ax)
+        self._put(2, ay)
+        self._put(4, az)
+        self._put(6, temp)
+        self._put(8, gx)
+        self._put(10, gy)
+        self._put(12, gz)
+
+    def _put(self, offset, value):
+        value &= 0xFFFF
+        self.regs[_ACCEL_XOUT_H + offset] = value >> 8
+        self.regs[_ACCEL_XOUT_H + offset + 1] = value & 0xFF
 
 
 def _split(line):
