@@ -1,4 +1,5 @@
-"""Job outputs: written to the local work folder and uploaded at once (build hosts are ephemeral)."""
+"""Job outputs: written to the local work folder and uploaded at once (build hosts are
+ephemeral)."""
 
 from __future__ import annotations
 

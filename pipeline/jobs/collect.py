@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 from functions import storage_layout
-
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, list_keys, s3_client
 from pipeline.jobs.result import write_result

@@ -14,15 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from functions import storage_layout
-
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
 from pipeline.jobs.result import write_result
 from pipeline.promotion import Budgets, Candidate, decide
 from pipeline.settings import JobSettings, SettingsError
 from pipeline.training_backend import TrainingBackend, load_backend
-
-MODEL_FOLDER_FILES = ("manifest.json", "model.py", "model.mpy", "vectors.json", "report.html")
 
 
 def device_data_run(settings: JobSettings, s3) -> str | None:

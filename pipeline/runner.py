@@ -1,0 +1,182 @@
+"""Run the pipeline's state machines locally: moto's Step Functions interpreter executes the
+real ASL files, the adapter runs CodeBuild tasks as local buildspec processes, and each state
+is printed as it runs (like the console's graph).
+
+    with LocalPipeline() as pipeline:
+        result = pipeline.run({"run_data_collect": True, "run_data_process": True})
+        result.status   # "SUCCEEDED" | "FAILED"; result.output / result.error / result.cause
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import boto3
+
+from pipeline import local_stack
+from pipeline.local_build import LocalCodeBuild
+from pipeline.moto_adapter import RunBuild, patched_moto
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+_FAILURE_DETAILS = ("taskFailedEventDetails", "executionFailedEventDetails")
+
+
+@dataclass
+class ExecutionResult:
+    status: str
+    execution_arn: str
+    output: dict | None = None
+    error: str | None = None
+    cause: str | None = None
+    states: list[tuple[str, str]] = field(default_factory=list)  # (machine, state) entered
+
+
+def new_run_id() -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"run-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+class LocalPipeline:
+    """The pipeline's machines, projects and bucket in an embedded moto (see module docstring).
+
+    run_build replaces the local CodeBuild (tests); retry_delay_scale shrinks Retry waits
+    (the machines wait 30-60 s before retrying a failed build; 0 skips the wait locally).
+    """
+
+    def __init__(
+        self,
+        run_build: RunBuild | None = None,
+        stage: str = local_stack.LOCAL_STAGE,
+        log: Callable[[str], None] = print,
+        retry_delay_scale: float = 0.0,
+        job_environment: dict[str, str] | None = None,
+    ):
+        self.stage = stage
+        self.log = log
+        self.retry_delay_scale = retry_delay_scale
+        self.job_environment = dict(job_environment or {})
+        self.bucket = local_stack.local_bucket(stage)
+        self._run_build = run_build
+        self._stack = []
+
+    def __enter__(self) -> LocalPipeline:
+        from moto import mock_aws
+        from moto.server import ThreadedMotoServer
+
+        local_stack.quiet_moto_logs()
+        mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        mock.start()
+        self._stack.append(mock.stop)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        self._stack.append(server.stop)
+        host, port = server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        self.s3 = boto3.client("s3", region_name=local_stack.REGION)
+        self.sfn = boto3.client("stepfunctions", region_name=local_stack.REGION)
+        codebuild = boto3.client("codebuild", region_name=local_stack.REGION)
+        self.codebuild = self._run_build or self._local_codebuild()
+        patch = patched_moto(self.codebuild, self.retry_delay_scale)
+        patch.__enter__()
+        self._stack.append(lambda: patch.__exit__(None, None, None))
+        self.values = local_stack.create_stack(
+            self.sfn, codebuild, self.s3, self.bucket, self.stage
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._stack:
+            self._stack.pop()()
+
+    def _local_codebuild(self) -> LocalCodeBuild:
+        projects = local_stack.project_specs(self.bucket, self.stage)
+        env = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": local_stack.REGION,
+            "AWS_REGION": local_stack.REGION,
+            "PYTHONUNBUFFERED": "1",
+        }
+        environment = {**env, **{k: v for p in projects for k, v in p.environment.items()}}
+        environment.update(self.job_environment)
+        return LocalCodeBuild(
+            repo=local_stack.REPO,
+            buildspecs={p.name: p.buildspec for p in projects},
+            environment=environment,
+            log=lambda line: self.log(f"{'':9}| {line}"),
+        )
+
+    def machine_arn(self, key: str) -> str:
+        return self.values[f"{key.capitalize()}StateMachine"]
+
+    def run(
+        self, payload: dict, machine: str = "main", name: str | None = None, timeout_s=3600
+    ) -> ExecutionResult:
+        """Start an execution (name = run id), print its states as they run, return the end."""
+        name = name or new_run_id()
+        arn = self.sfn.start_execution(
+            stateMachineArn=self.machine_arn(machine), name=name, input=json.dumps(payload)
+        )["executionArn"]
+        self.log(f"{machine:8} started {name}")
+        result = self._watch(arn, machine, time.monotonic() + timeout_s)
+        self.log(f"{machine:8} {result.status}")
+        return result
+
+    def _watch(self, arn: str, machine: str, deadline: float) -> ExecutionResult:
+        seen: dict[str, int] = {}
+        states: list[tuple[str, str]] = []
+        while True:
+            described = self.sfn.describe_execution(executionArn=arn)
+            for child_arn, label in [(arn, machine), *self._children(arn)]:
+                self._print_new_events(child_arn, label, seen, states)
+            if described["status"] in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                self.sfn.stop_execution(executionArn=arn, error="Local.Timeout")
+                raise TimeoutError(f"execution {arn} still running after its timeout")
+            time.sleep(0.05)
+        output = described.get("output")
+        return ExecutionResult(
+            status=described["status"],
+            execution_arn=arn,
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            states=states,
+        )
+
+    def _children(self, parent_arn: str) -> list[tuple[str, str]]:
+        children = []
+        for key in ("collect", "retrain"):
+            for ex in self.sfn.list_executions(stateMachineArn=self.machine_arn(key))["executions"]:
+                described = self.sfn.describe_execution(executionArn=ex["executionArn"])
+                started_by = json.loads(described.get("input") or "{}").get(
+                    "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+                )
+                if started_by == parent_arn:
+                    children.append((ex["executionArn"], key))
+        return children
+
+    def _print_new_events(self, arn, label, seen, states) -> None:
+        events = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        for event in events:
+            if event["id"] <= seen.get(arn, 0):
+                continue
+            seen[arn] = event["id"]
+            kind = event["type"]
+            if kind.endswith("StateEntered"):
+                state = event["stateEnteredEventDetails"]["name"]
+                states.append((label, state))
+                self.log(f"{label:8} > {state}")
+            for key in _FAILURE_DETAILS:
+                if key in event:
+                    details = event[key]
+                    cause = (details.get("cause") or "").replace("\n", " ")
+                    self.log(f"{label:8} ! {details.get('error')}: {cause[:300]}")
