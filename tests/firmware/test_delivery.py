@@ -73,6 +73,16 @@ def test_every_event_arrives_once_in_order_despite_failures(tmp_path, script):
     assert api.telemetry and all(t["queue_len"] >= 0 for t in api.telemetry)
 
 
+def test_a_rejected_event_is_isolated_and_dropped_without_blocking_the_rest(tmp_path):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    with FakeApi(script=[400]) as api:  # event 1 goes out alone as soon as it is queued
+        result = run_firmware(device_config(tmp_path, api.url, recording), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sent = queued(result.stdout)
+    assert stored(api) == sent[1:]
+    assert "pending=0 dropped=1" in result.stdout
+
+
 def test_api_down_then_up_delivers_everything(tmp_path):
     recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
     port = free_port()

@@ -93,6 +93,15 @@ class Outbox:
         self._save_state()
         self._compact()
 
+    def discard(self, n=1):
+        """Remove the first n records undelivered (the API rejected them); counted as dropped."""
+        n = min(n, len(self.items))
+        del self.items[:n]
+        self.first_seq += n
+        self.dropped += n
+        self._save_state()
+        self._compact()
+
     def _drop_oldest(self):
         self.items.pop(0)
         self.first_seq += 1

@@ -1,9 +1,18 @@
 """Delivers an Outbox to the API in batches: POST with the device key, exponential backoff with
-jitter while the network or API fails, records removed only after a 2xx answer."""
+jitter while the network or API fails, records removed only after a 2xx answer.
+
+A 4xx that says the request itself is wrong (400, 404, 413, 422) cannot succeed on retry: the
+batch is halved to isolate the bad record, and a single rejected record is removed and counted
+in `rejected` (and the outbox's `dropped`) so it cannot block the queue forever. Other failures
+(network, timeouts, 5xx, 401/403/408/429) keep everything and back off.
+"""
 
 import random
+import time
 
 from gesture import httpclient
+
+REJECTED = (400, 404, 413, 422)
 
 
 class Uplink:
@@ -23,6 +32,8 @@ class Uplink:
         self.next_ms = None
         self.last_status = None
         self.sent = 0
+        self.rejected = 0
+        self._size = self.batch_size  # shrinks while isolating a rejected record
 
     def backoff_ms(self):
         """Delay after `failures` consecutive failures: exponential, capped, half jittered."""
@@ -30,13 +41,15 @@ class Uplink:
         return delay // 2 + random.randint(0, delay // 2)
 
     def due(self, now_ms):
-        return len(self.outbox) > 0 and (self.next_ms is None or now_ms - self.next_ms >= 0)
+        return len(self.outbox) > 0 and (
+            self.next_ms is None or time.ticks_diff(now_ms, self.next_ms) >= 0
+        )
 
     def service(self, now_ms):
         """Send one batch if one is queued and the backoff allows; True if a batch was delivered."""
         if not self.due(now_ms):
             return False
-        items = self.outbox.batch(self.batch_size)
+        items = self.outbox.batch(self._size)
         if self.field:
             body = b'{"' + self.field.encode() + b'":[' + b",".join(items) + b"]}"
         else:
@@ -53,7 +66,18 @@ class Uplink:
             self.sent += len(items)
             self.failures = 0
             self.next_ms = None
+            self._size = min(self.batch_size, self._size * 2)
             return True
+        if self.last_status in REJECTED:
+            self._reject(len(items))
+            return False
         self.failures += 1
-        self.next_ms = now_ms + self.backoff_ms()
+        self.next_ms = time.ticks_add(now_ms, self.backoff_ms())
         return False
+
+    def _reject(self, n):
+        if n > 1:
+            self._size = max(1, n // 2)
+            return
+        self.outbox.discard(1)
+        self.rejected += 1
