@@ -40,7 +40,7 @@ def test_batches_leave_only_after_2xx_and_keep_order():
 
 
 def test_backoff_is_exponential_capped_and_jittered():
-    box, up, _ = _setup("u2", [500] * 10)
+    _, up, _ = _setup("u2", [500] * 10)
     delays = []
     for _ in range(6):
         up.failures += 1
