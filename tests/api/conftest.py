@@ -1,0 +1,31 @@
+"""API test fixtures: moto with the tables of infra/storage.yml, sample events, a Lambda context."""
+
+import json
+
+import pytest
+from api_helpers import EVENTS, WriteCounter
+
+from functions import wiring
+from functions.domain.devices import Device
+from gesture_stack.localapi import LambdaContext, local_aws
+
+
+@pytest.fixture
+def aws():
+    """A fresh in-process moto AWS with every table and the bucket; sample devices registered."""
+    with local_aws():
+        for entry in json.loads((EVENTS / "devices.json").read_text()):
+            device = Device(device_id=entry["device_id"], role=entry["role"])
+            wiring.devices().register(entry["api_key_id"], device)
+        yield
+
+
+@pytest.fixture
+def lambda_context():
+    return LambdaContext(function_name="gesture-stack-test")
+
+
+@pytest.fixture
+def dynamodb_calls(aws):
+    """Counts the DynamoDB requests the handlers make."""
+    return WriteCounter()
