@@ -108,14 +108,7 @@ class CodeBuildService(StateTaskServiceCallback):
     """`arn:aws:states:::codebuild:startBuild.sync`: the build runs locally, synchronously."""
 
     def __init__(self):
-        # AWS has no codebuild .waitForTaskToken; listing it only keeps moto's callback
-        # bookkeeping (which expects a task-token endpoint) from failing on `.sync`.
-        super().__init__(
-            supported_integration_patterns={
-                ResourceCondition.Sync,
-                ResourceCondition.WaitForTaskToken,
-            }
-        )
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync})
 
     def _get_supported_parameters(self):
         if self.resource.api_action.lower() != "startbuild":
@@ -156,6 +149,17 @@ class CodeBuildService(StateTaskServiceCallback):
         response = client.start_build(**normalised_parameters)
         response.pop("ResponseMetadata", None)
         env.stack.append(response)
+
+    def _eval_integration_pattern(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
+        # moto's version assumes every service also has a .waitForTaskToken endpoint; AWS has
+        # none for CodeBuild. The build runs to its end here; the state's TimeoutSeconds and
+        # Retry still apply around this call.
+        resolve = self._build_sync_resolver(
+            env, resource_runtime_part, normalised_parameters, state_credentials
+        )
+        env.stack.append(resolve())
 
     def _build_sync_resolver(
         self, env, resource_runtime_part, normalised_parameters, state_credentials

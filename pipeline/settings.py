@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pipeline.run_layout import check_run_id
 
+DEFAULT_WORK_ROOT = "build/pipeline"
+
 
 class SettingsError(ValueError):
     """A job's environment is missing or malformed."""
@@ -30,7 +32,8 @@ class JobSettings:
     training: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> JobSettings:
+    def from_env(cls, job: str, env: dict[str, str] | None = None) -> JobSettings:
+        """Settings of `job`; its files go to $WORK_ROOT/<run id>/<job>/ (default build/pipeline)."""
         env = dict(os.environ if env is None else env)
         missing = [name for name in ("DATA_BUCKET", "RUN_ID") if not env.get(name)]
         if missing:
@@ -43,7 +46,7 @@ class JobSettings:
             bucket=env["DATA_BUCKET"],
             run_id=run_id,
             stage=env.get("STAGE", ""),
-            work_dir=Path(env.get("WORK_DIR") or Path("build") / "pipeline" / run_id),
+            work_dir=Path(env.get("WORK_ROOT") or DEFAULT_WORK_ROOT) / run_id / job,
             time_from=_day(env, "TIME_FROM"),
             time_to=_day(env, "TIME_TO"),
             training=_training(env.get("TRAINING", "")),

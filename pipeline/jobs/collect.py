@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -68,10 +69,11 @@ def collect(settings: JobSettings, s3) -> dict:
 
 def main() -> int:
     try:
-        settings = JobSettings.from_env()
+        settings = JobSettings.from_env("collect")
     except SettingsError as exc:
         print(f"collect: {exc}", file=sys.stderr)
         return 2
+    shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
     result = collect(settings, s3_client())
     write_result(settings.work_dir, result)
     return 0

@@ -9,6 +9,7 @@ failure anywhere before that leaves the previous model current.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -120,11 +121,12 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
 
 def main() -> int:
     try:
-        settings = JobSettings.from_env()
+        settings = JobSettings.from_env("retrain")
         Budgets.from_params(settings.training)
     except (SettingsError, ValueError) as exc:
         print(f"retrain: {exc}", file=sys.stderr)
         return 2
+    shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
     result = retrain(settings, s3_client(), load_backend())
     write_result(settings.work_dir, result)
     return 0

@@ -1,0 +1,46 @@
+"""A fast stand-in for the training package, chosen through PIPELINE_TRAINING_BACKEND.
+
+Behaviour comes from the execution input's `training.fake`: {"score": float (default 0.5),
+"version": str, "mpy_bytes": int (default 1000), "fail": bool}. The score is stored in the
+model's manifest, so a later run scores the then-current model the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+
+class FakeTraining:
+    def train(self, device_windows: Path | None, out_dir: Path, params: dict) -> Path:
+        fake = params.get("fake", {})
+        if fake.get("fail"):
+            raise RuntimeError("fake training failed on purpose")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        windows = device_windows.read_text().count("\n") if device_windows else 0
+        model_py = f"def score(x):\n    return [{fake.get('score', 0.5)}]\n".encode()
+        (out_dir / "model.py").write_bytes(model_py)
+        (out_dir / "model.mpy").write_bytes(b"M" * int(fake.get("mpy_bytes", 1000)))
+        digest = hashlib.sha256(model_py).hexdigest()[:8]
+        manifest = {
+            "schema": 1,
+            "version": fake.get("version", f"20260101000000-{digest}"),
+            "files": {
+                name: {"bytes": (out_dir / name).stat().st_size}
+                for name in ("model.py", "model.mpy")
+            },
+            "metrics": {"fake_score": fake.get("score", 0.5), "device_windows": windows},
+        }
+        (out_dir / "manifest.json").write_text(json.dumps(manifest))
+        return out_dir
+
+    def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stream = out_dir / "stream-0.csv"
+        stream.write_text("acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,ms\n")
+        return [stream]
+
+    def score(self, model_dir: Path, streams: list[Path]) -> dict:
+        manifest = json.loads((model_dir / "manifest.json").read_text())
+        return {"score": manifest["metrics"]["fake_score"], "streams": len(streams)}

@@ -1,0 +1,179 @@
+"""The real state machines executed by moto's interpreter; jobs run as local processes from
+the buildspecs (training is the fast fake unless a test says otherwise)."""
+
+from __future__ import annotations
+
+import json
+
+from functions import storage_layout
+from pipeline import run_layout
+from pipeline.moto_adapter import BuildResult
+from tests.pipeline.conftest import read_json
+
+BOTH_OFF = {"run_data_collect": False, "run_data_process": False}
+RETRAIN_ONLY = {"run_data_collect": False, "run_data_process": True}
+
+
+def entered(result, machine: str) -> list[str]:
+    return [state for m, state in result.states if m == machine]
+
+
+def current_version(p) -> str | None:
+    try:
+        return read_json(p.s3, p.bucket, storage_layout.CURRENT_MODEL_KEY)["version"]
+    except p.s3.exceptions.NoSuchKey:
+        return None
+
+
+def put_window(p, device: str, t_ms: int, label: str) -> str:
+    key = storage_layout.raw_sample_key(device, t_ms, f"{t_ms:064x}")
+    window = {"t_ms": t_ms, "rate_hz": 100, "units": "raw", "signals": ["acc_x"]}
+    body = {**window, "values": [[1]], "label": label, "device_id": device}
+    p.s3.put_object(Bucket=p.bucket, Key=key, Body=json.dumps(body).encode())
+    return key
+
+
+def test_both_flags_false_finishes_at_once_without_starting_a_child(local_pipeline):
+    builds = []
+    with local_pipeline(run_build=lambda *a: builds.append(a)) as p:
+        result = p.run(BOTH_OFF, name="both-off")
+        children = [
+            p.sfn.list_executions(stateMachineArn=p.machine_arn(k))["executions"]
+            for k in ("collect", "retrain")
+        ]
+    assert result.status == "SUCCEEDED"
+    assert entered(result, "main")[-3:] == ["Collect data?", "Retrain model?", "Done"]
+    assert children == [[], []] and builds == []
+    assert result.output["run_data_collect"] is False
+
+
+def test_non_boolean_flag_fails_with_a_clear_error(local_pipeline):
+    with local_pipeline(run_build=lambda *a: None) as p:
+        result = p.run({"run_data_collect": "yes", "run_data_process": False})
+    assert result.status == "FAILED"
+    assert result.error == "Pipeline.InvalidInput"
+    assert "run_data_collect" in result.cause
+
+
+def test_collect_branch_exports_windows_in_range_and_the_overrides_reach_the_job(
+    local_pipeline,
+):
+    day = 86_400_000
+    t0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    with local_pipeline() as p:
+        inside = [put_window(p, "dev-1", t0 + day, "x"), put_window(p, "dev-2", t0 + 2 * day, "y")]
+        put_window(p, "dev-1", t0 + 9 * day, "circle")  # after time_to
+        result = p.run(
+            {
+                **BOTH_OFF,
+                "run_data_collect": True,
+                "time_from": "2026-01-02",
+                "time_to": "2026-01-03",
+            },
+            name="collect-run",
+        )
+        manifest = read_json(p.s3, p.bucket, run_layout.raw_manifest_key("collect-run"))
+        windows = p.s3.get_object(Bucket=p.bucket, Key=run_layout.raw_windows_key("collect-run"))
+        exported = [json.loads(line)["key"] for line in windows["Body"].read().splitlines()]
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "Retrain" not in entered(result, "main")
+    assert entered(result, "collect")[-1] == "Collected"
+    # RUN_ID, STAGE, TIME_FROM, TIME_TO came from the state machine's EnvironmentVariablesOverride
+    assert (manifest["run_id"], manifest["stage"]) == ("collect-run", "local")
+    assert (manifest["time_from"], manifest["time_to"]) == ("2026-01-02", "2026-01-03")
+    assert exported == inside and manifest["windows"] == 2
+    assert manifest["by_label"] == {"x": 1, "y": 1}
+    collect_out = result.output["collect"]["output"]
+    assert collect_out["result"]["windows"] == 2
+
+
+def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(local_pipeline):
+    with local_pipeline() as p:
+        first = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.7, "version": "v1"}}})
+        after_first = current_version(p)
+        worse = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.6, "version": "v2"}}})
+        after_worse = current_version(p)
+        better = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.9, "version": "v3"}}})
+        report = read_json(
+            p.s3,
+            p.bucket,
+            run_layout.promotion_report_key(worse.output["retrain"]["output"]["result"]["run_id"]),
+        )
+        after_better = current_version(p)
+        served = p.s3.get_object(
+            Bucket=p.bucket, Key=storage_layout.model_file_key("v3", "model.mpy")
+        )
+    assert [r.status for r in (first, worse, better)] == ["SUCCEEDED"] * 3
+    assert (after_first, after_worse, after_better) == ("v1", "v1", "v3")
+    worse_result = worse.output["retrain"]["output"]["result"]
+    assert worse_result["promoted"] is False
+    assert "0.6000 <= current 0.7000" in worse_result["reason"]
+    assert entered(worse, "retrain")[-1] == "Current model kept"
+    assert entered(better, "retrain")[-1] == "New model is current"
+    assert report["promoted"] is False and report["current"]["version"] == "v1"
+    assert served["ContentLength"] == 1000
+
+
+def test_a_model_over_the_device_budget_is_not_promoted(local_pipeline):
+    with local_pipeline() as p:
+        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": "v1"}}})
+        big = {"score": 0.99, "version": "v2", "mpy_bytes": 5000}
+        result = p.run(
+            {**RETRAIN_ONLY, "training": {"fake": big, "budgets": {"model_mpy_bytes": 4096}}}
+        )
+        version = current_version(p)
+    out = result.output["retrain"]["output"]["result"]
+    assert result.status == "SUCCEEDED" and version == "v1"
+    assert out["promoted"] is False
+    assert "model.mpy is 5000 bytes, budget 4096" in out["reason"]
+
+
+def test_failing_retrain_fails_main_with_the_childs_error_and_keeps_the_model(local_pipeline):
+    with local_pipeline() as p:
+        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": "v1"}}})
+        result = p.run({**RETRAIN_ONLY, "training": {"fake": {"fail": True}}}, name="broken")
+        version = current_version(p)
+        child = p.sfn.list_executions(stateMachineArn=p.machine_arn("retrain"))["executions"][0]
+        child = p.sfn.describe_execution(executionArn=child["executionArn"])
+    assert result.status == "FAILED"
+    assert child["status"] == "FAILED"
+    assert (result.error, result.cause) == (child["error"], child["cause"])
+    assert result.error == "Pipeline.RetrainFailed"
+    assert json.loads(result.cause)["BuildStatus"] == "FAILED"
+    assert version == "v1"
+    assert any("fake training failed on purpose" in line for line in p.lines)
+    # the failed build was retried once (same run id) before the failure was reported
+    assert entered(result, "retrain").count("Train, evaluate and promote") == 1
+    assert sum("Traceback" in line for line in p.lines) == 2
+
+
+def test_a_transient_build_failure_is_retried(local_pipeline):
+    calls = []
+
+    def flaky(project: str, overrides: dict) -> BuildResult:
+        calls.append((project, overrides["RUN_ID"]))
+        if len(calls) == 1:
+            return BuildResult("FAULT")
+        result = {"run_id": overrides["RUN_ID"], "windows": 0}
+        return BuildResult("SUCCEEDED", {"PIPELINE_RESULT": json.dumps(result)})
+
+    with local_pipeline(run_build=flaky) as p:
+        result = p.run({**BOTH_OFF, "run_data_collect": True}, name="flaky")
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert calls == [("gesture-stack-local-collect", "flaky")] * 2
+    assert any("States.TaskFailed" in line for line in p.lines)
+
+
+def test_a_build_that_keeps_failing_fails_collect_and_main(local_pipeline):
+    calls = []
+
+    def broken(project: str, overrides: dict) -> BuildResult:
+        calls.append(project)
+        return BuildResult("FAILED")
+
+    with local_pipeline(run_build=broken) as p:
+        result = p.run({**BOTH_OFF, "run_data_collect": True, "run_data_process": True})
+    assert result.status == "FAILED"
+    assert result.error == "Pipeline.CollectFailed"
+    assert len(calls) == 2  # one retry, then reported; retrain never started
+    assert "Retrain" not in entered(result, "main")
