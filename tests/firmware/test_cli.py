@@ -1,0 +1,80 @@
+"""`gesture-stack replay`, `device` and `flash` (dry run): the firmware driven from the CLI."""
+
+import json
+
+from fake_api import FakeApi
+from fw_harness import FIRMWARE, write_rules_model, write_synthetic_recording
+from test_replay import cpython_events
+
+from gesture_stack.cli import main
+
+
+def test_replay_prints_the_events_of_the_cpython_chain(tmp_path, capsys):
+    model = write_rules_model(tmp_path / "model")
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    assert main(["replay", str(recording), "--model", str(model)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = cpython_events(recording, write_rules_model(tmp_path / "ref", mpy=False))
+    assert len(lines) >= 3
+    assert [(e["t_ms"], e["gesture"]) for e in lines] == [
+        (e["t_ms"], e["gesture"]) for e in expected
+    ]
+
+
+def test_replay_of_a_malformed_recording_is_a_clear_error(tmp_path, capsys):
+    model = write_rules_model(tmp_path / "model")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+    assert main(["replay", str(bad), "--model", str(model)]) == 2
+    assert "header must be" in capsys.readouterr().err
+
+
+def test_device_delivers_every_event_and_bootstraps_its_model_over_the_air(tmp_path, capsys):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    model = write_rules_model(tmp_path / "release")
+    data = (model / "model.mpy").read_bytes()
+    manifest = json.loads((model / "manifest.json").read_text())
+    with FakeApi() as api:
+        api.model_files["model.mpy"] = data
+        api.model_release = {
+            "version": manifest["version"],
+            "manifest": manifest,
+            "file": {
+                "name": "model.mpy",
+                "url": f"{api.url}/files/model.mpy",
+                **manifest["files"]["model.mpy"],
+            },
+        }
+        code = main(
+            ["device", "--api", api.url, "--key", "key-1", "--recording", str(recording),
+             "--state", str(tmp_path / "dev"), "--drain-s", "10"]
+        )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "gs-model none" in out and "gs-ota installed" in out
+    assert len(api.events) >= 3 and [e["seq"] for e in api.events] == list(
+        range(1, len(api.events) + 1)
+    )
+
+
+def test_flash_dry_run_stages_compiled_firmware_model_and_config(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text((FIRMWARE / "config.example.json").read_text())
+    model = write_rules_model(tmp_path / "model")
+    build = tmp_path / "build"
+    args = ["flash", "--port", "/dev/ttyUSB9", "--model", str(model), "--config", str(config)]
+    assert main([*args, "--build", str(build), "--dry-run"]) == 0
+    sources = {p.stem for p in (FIRMWARE / "lib" / "gesture").glob("*.py")}
+    assert {p.stem for p in (build / "lib" / "gesture").glob("*.mpy")} == sources
+    assert not list((build / "lib").rglob("*.py"))
+    assert sorted(p.name for p in (build / "model").iterdir()) == ["manifest.json", "model.mpy"]
+    assert (build / "config.json").read_text() == config.read_text()
+    out = capsys.readouterr().out
+    assert f"mpremote connect /dev/ttyUSB9 cp -r {build / 'lib'} :" in out
+    assert "+ reset" in out
+
+
+def test_flash_without_a_config_says_how_to_make_one(tmp_path, capsys):
+    args = ["flash", "--port", "/dev/ttyUSB9", "--config", str(tmp_path / "nope.json")]
+    assert main([*args, "--build", str(tmp_path / "b"), "--dry-run"]) == 2
+    assert "config.example.json" in capsys.readouterr().err
