@@ -33,7 +33,7 @@ class JobSettings:
 
     @classmethod
     def from_env(cls, job: str, env: dict[str, str] | None = None) -> JobSettings:
-        """Settings of `job`; its files go to $WORK_ROOT/<run id>/<job>/ (default build/pipeline)."""
+        """Settings of `job`; its files go to $WORK_ROOT/<run id>/<job>/."""
         env = dict(os.environ if env is None else env)
         missing = [name for name in ("DATA_BUCKET", "RUN_ID") if not env.get(name)]
         if missing:
