@@ -1,0 +1,81 @@
+"""local_handlers/*.py run every function on its sample events; the OpenAPI file is current."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from api_helpers import EVENTS, REPO
+
+from functions import openapi
+from gesture_stack.localapi import load_routes
+
+FUNCTIONS = sorted({route.function for route in load_routes()})
+
+
+def run(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def responses(stdout: str) -> list[dict]:
+    decoder, found, text = json.JSONDecoder(), [], stdout.strip()
+    while text:
+        value, end = decoder.raw_decode(text)
+        found.append(value)
+        text = text[end:].strip()
+    return found
+
+
+def test_every_function_has_a_local_handler_and_sample_events():
+    for function in FUNCTIONS:
+        assert (REPO / "local_handlers" / f"{function}.py").exists(), function
+        assert (EVENTS / function / "valid.json").exists(), function
+
+
+def test_local_handler_runs_every_sample_of_a_function_in_order():
+    names = sorted((EVENTS / "ingest").glob("*.json"))
+    order = [EVENTS / "ingest" / "valid.json", EVENTS / "ingest" / "duplicate.json"]
+    order += [p for p in names if p not in order]
+    result = run("local_handlers/ingest.py", *map(str, order))
+    assert result.returncode == 0, result.stderr
+    statuses = {
+        p.stem: r["statusCode"] for p, r in zip(order, responses(result.stdout), strict=True)
+    }
+    assert statuses.pop("valid") == statuses.pop("duplicate") == 200
+    assert statuses.pop("forbidden-other-device") == 403
+    assert set(statuses.values()) == {400}, statuses
+
+
+@pytest.mark.parametrize("function", [f for f in FUNCTIONS if f != "ingest"])
+def test_local_handler_default_event_succeeds(function):
+    result = run(f"local_handlers/{function}.py")
+    assert result.returncode == 0, result.stderr
+    [response] = responses(result.stdout)
+    assert response["statusCode"] == 200, response
+
+
+def test_local_handler_stops_at_a_breakpoint_in_the_handler():
+    line = next(
+        n
+        for n, text in enumerate((REPO / "functions" / "ingest.py").read_text().splitlines(), 1)
+        if "wiring.events().put_new(records)" in text
+    )
+    commands = f"break functions/ingest.py:{line}\ncontinue\np len(records), device_id\ncontinue\n"
+    result = run("-m", "pdb", "local_handlers/ingest.py", stdin=commands)
+    assert "(3, 'esp32-a01')" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_committed_openapi_document_is_up_to_date():
+    assert openapi.DOCUMENT.read_text() == openapi.render(), (
+        "functions/openapi.json is stale: run `.venv/bin/python -m functions.openapi`"
+    )
+    document = json.loads(openapi.DOCUMENT.read_text())
+    assert set(document["paths"]) == {"/events", "/health", "/model", "/samples", "/telemetry"}
+    assert document["paths"]["/events"]["post"]["security"] == [{"ApiKey": []}]
