@@ -139,7 +139,13 @@ def replay_events(recording: Path, model: Path) -> list[dict]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     for event in replay_events(args.recording, args.model):
-        print(json.dumps(event))
+        # the line format of `gesture-stack detect` (training.detect)
+        line = {
+            "t_ms": event["t_ms"],
+            "gesture": event["gesture"],
+            "score": round(event["score"], 4),
+        }
+        print(json.dumps(line))
     return 0
 
 

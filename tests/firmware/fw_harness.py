@@ -64,7 +64,7 @@ RULES_MODEL = """def score(input):
 """
 
 
-def rules_manifest(model_py: bytes, version: str = "20260101000000-rules000") -> dict:
+def rules_manifest(model_py: bytes, version: str = "20260101000000-0000a000") -> dict:
     import hashlib
 
     return {
@@ -104,7 +104,7 @@ def compile_mpy(src: Path, dst: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def write_rules_model(folder: Path, *, mpy: bool = True, version: str | None = None) -> Path:
+def write_rules_model(folder: Path, *, version: str | None = None) -> Path:
     """A complete model folder (manifest.json, model.py, model.mpy) with the rules model."""
     import hashlib
     import json
@@ -113,13 +113,12 @@ def write_rules_model(folder: Path, *, mpy: bool = True, version: str | None = N
     source = RULES_MODEL.encode()
     (folder / "model.py").write_bytes(source)
     manifest = rules_manifest(source, **({"version": version} if version else {}))
-    if mpy:
-        compile_mpy(folder / "model.py", folder / "model.mpy")
-        data = (folder / "model.mpy").read_bytes()
-        manifest["files"]["model.mpy"] = {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "bytes": len(data),
-        }
+    compile_mpy(folder / "model.py", folder / "model.mpy")
+    data = (folder / "model.mpy").read_bytes()
+    manifest["files"]["model.mpy"] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return folder
 

@@ -10,7 +10,7 @@ from test_delivery import device_config, queued
 
 from gesture_stack.localapi import LocalApi
 
-NEW = "20260303000000-rules002"
+NEW = "20260303000000-0000a002"
 
 
 def get_events(api, key, device_id, t0):

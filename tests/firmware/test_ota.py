@@ -9,7 +9,7 @@ from fake_api import FakeApi
 from fw_harness import compile_mpy, run_firmware, write_rules_model, write_synthetic_recording
 from test_delivery import device_config, queued
 
-NEW = "20260202000000-rules001"
+NEW = "20260202000000-0000a001"
 
 
 def make_release(api, model_dir, served: bytes, promised: bytes, inline=False):

@@ -27,7 +27,7 @@ def cpython_events(recording, model_dir):
 
 @pytest.mark.parametrize("model_file", ["model.mpy", "model.py"])
 def test_replay_matches_the_cpython_chain(tmp_path, model_file):
-    reference = write_rules_model(tmp_path / "reference", mpy=False)
+    reference = write_rules_model(tmp_path / "reference")
     model_dir = write_rules_model(tmp_path / "model")
     other = "model.py" if model_file == "model.mpy" else "model.mpy"
     (model_dir / other).unlink()  # the device has only one of them
