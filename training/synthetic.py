@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from gesture import units
 
+from training.rawunits import quantise
 from training.recordings import CAPTURE_HZ, GESTURES, STEP_MS, Event, write_recording
 
 ACC_NOISE = 0.08  # m/s^2, idle sensor noise
@@ -81,14 +82,6 @@ def _gravity(tilt_deg: np.ndarray) -> np.ndarray:
     return units.G * np.stack([-np.sin(ty), np.sin(tx) * np.cos(ty), np.cos(tx) * np.cos(ty)], 1)
 
 
-def _quantise(sig: np.ndarray) -> np.ndarray:
-    """Round to the nearest int16 count and saturate, exactly as `gesture.units.si_to_raw`."""
-    acc = np.trunc(sig[:, :3] / units.G * units.ACC_LSB_PER_G + np.copysign(0.5, sig[:, :3]))
-    gyro = np.trunc(sig[:, 3:] * units.GYRO_LSB_PER_DPS + np.copysign(0.5, sig[:, 3:]))
-    counts = np.clip(np.concatenate([acc, gyro], axis=1), -32768, 32767)
-    return counts * np.array([units.ACC_SI_PER_LSB] * 3 + [units.GYRO_SI_PER_LSB] * 3)
-
-
 def generate_recording(
     seed: int,
     duration_s: float = 60.0,
@@ -139,7 +132,7 @@ def generate_recording(
     noise = rng.normal(0, 1, (n, 6)) * np.array([ACC_NOISE] * 3 + [GYRO_NOISE] * 3)
     acc_gyro = np.concatenate([_gravity(tilt), np.zeros((n, 3))], 1) + motion + bias + noise
     ms = np.arange(n, dtype=float)[:, None] * STEP_MS
-    return np.concatenate([_quantise(acc_gyro), ms], axis=1), events
+    return np.concatenate([quantise(acc_gyro), ms], axis=1), events
 
 
 def generate_dataset(

@@ -1,0 +1,124 @@
+"""Event-level scoring: run the device debouncer on window probabilities, match events.
+
+A detection matches a true event when its time falls inside the event's interval widened by a
+tolerance and the class agrees; a wrong class counts as a miss and a false event; a second
+detection of the same event is a false event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from gesture.postprocess import Debouncer
+
+from training.recordings import STEP_MS, Event
+
+
+@dataclass(frozen=True)
+class Detection:
+    t_ms: int
+    gesture: str
+    score: float
+
+
+@dataclass
+class EventScore:
+    """Counts over one or more streams, and the metrics users feel."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    idle_fp: int = 0  # false events away from any true event
+    idle_minutes: float = 0.0
+    confusion: dict = field(default_factory=dict)  # "true->detected" counts, "-" = none
+
+    def add(self, other: EventScore) -> EventScore:
+        conf = dict(self.confusion)
+        for k, v in other.confusion.items():
+            conf[k] = conf.get(k, 0) + v
+        return EventScore(
+            self.tp + other.tp,
+            self.fp + other.fp,
+            self.fn + other.fn,
+            self.idle_fp + other.idle_fp,
+            self.idle_minutes + other.idle_minutes,
+            conf,
+        )
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        denom = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / denom if denom else 1.0
+
+    @property
+    def false_per_idle_minute(self) -> float:
+        return self.idle_fp / self.idle_minutes if self.idle_minutes else 0.0
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.update(
+            precision=round(self.precision, 4),
+            recall=round(self.recall, 4),
+            f1=round(self.f1, 4),
+            false_per_idle_minute=round(self.false_per_idle_minute, 4),
+        )
+        return out
+
+
+def score_events(
+    truth: list[Event],
+    detected: list[Detection],
+    tolerance_ms: int,
+    duration_ms: int,
+    ignore: list[tuple[int, int]] = (),
+) -> EventScore:
+    """Match detections to true events (see module doc); detections inside `ignore` intervals
+    (unlabelled motion) count neither way."""
+    detected = [d for d in detected if not any(lo <= d.t_ms <= hi for lo, hi in ignore)]
+    used: set[int] = set()
+    score = EventScore()
+    conf: dict[str, int] = {}
+    for e in truth:
+        lo, hi = e.start_ms - tolerance_ms, e.end_ms + tolerance_ms
+        near = [i for i, d in enumerate(detected) if lo <= d.t_ms <= hi and i not in used]
+        hit = next((i for i in near if detected[i].gesture == e.gesture), None)
+        if hit is None:
+            score.fn += 1
+            got = detected[near[0]].gesture if near else "-"
+        else:
+            used.add(hit)
+            score.tp += 1
+            got = e.gesture
+        conf[f"{e.gesture}->{got}"] = conf.get(f"{e.gesture}->{got}", 0) + 1
+    score.fp = len(detected) - len(used)
+    windows = [(e.start_ms - tolerance_ms, e.end_ms + tolerance_ms) for e in truth]
+    for i, d in enumerate(detected):
+        if i not in used and not any(lo <= d.t_ms <= hi for lo, hi in windows):
+            score.idle_fp += 1
+            conf[f"idle->{d.gesture}"] = conf.get(f"idle->{d.gesture}", 0) + 1
+    busy = sum(min(hi, duration_ms) - max(lo, 0) for lo, hi in windows)
+    score.idle_minutes = max(duration_ms - busy, 0) / 60000
+    score.confusion = conf
+    return score
+
+
+def debounce(
+    classes: list[str], params: dict, ends: np.ndarray, proba: np.ndarray
+) -> list[Detection]:
+    """Run the device's Debouncer over window probabilities (ends = 100 Hz window end indices)."""
+    deb = Debouncer(classes, params)
+    out = []
+    for end, p in zip(ends.tolist(), proba.tolist(), strict=True):
+        ev = deb.update(p, end)
+        if ev:
+            out.append(Detection(ev[0] * STEP_MS, ev[1], float(ev[2])))
+    return out

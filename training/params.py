@@ -1,0 +1,92 @@
+"""Training parameters: training/params.yml parsed into typed settings, and grids expanded."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+PARAMS_FILE = Path(__file__).with_name("params.yml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitParams(_Strict):
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    folds: int = Field(3, ge=2)
+    chunk_s: float = 30.0
+    stream_s: float = 120.0
+
+
+class WindowParams(_Strict):
+    stride: int = Field(2, ge=1)
+    positive_min_fraction: float = Field(0.85, gt=0, le=1)
+    negative_max_fraction: float = Field(0.4, ge=0, lt=1)
+    class_weight: str | None = "balanced"
+
+
+class CalibrationGrid(_Strict):
+    threshold: list[float]
+    min_hits: list[int]
+    max_gap: list[int]
+    refractory_s: list[float]
+
+
+class Candidate(_Strict):
+    """One point of a grid: what the device computes and which trees."""
+
+    rate_hz: int
+    signals: tuple[str, ...]
+    features: dict
+    estimator: str
+    n_estimators: int = 1
+    max_depth: int | None = None
+    max_leaf_nodes: int | None = None
+
+    @property
+    def key(self) -> str:
+        feats = ("tp" if self.features.get("time_points", True) else "") + (
+            "+" + ",".join(self.features.get("stats", [])) if self.features.get("stats") else ""
+        )
+        sig = "".join(s[0] + s[-1] for s in self.signals)
+        return (
+            f"{self.estimator}-{self.rate_hz}hz-{sig}-{feats}-t{self.n_estimators}"
+            f"-d{self.max_depth}-l{self.max_leaf_nodes}"
+        )
+
+
+class TrainParams(_Strict):
+    seed: int = 0
+    split: SplitParams
+    windows: WindowParams
+    evaluation: dict
+    calibration: CalibrationGrid
+    selection_calibration: CalibrationGrid
+    budgets: dict
+    vectors: int = 300
+    grids: dict[str, list[dict]]
+
+    @property
+    def tolerance_ms(self) -> int:
+        return int(self.evaluation.get("tolerance_ms", 250))
+
+    def grid(self, name: str) -> list[Candidate]:
+        """Expand a named grid into its candidates (blocks are cartesian products)."""
+        if name not in self.grids:
+            raise ValueError(f"unknown grid {name!r}; known: {sorted(self.grids)}")
+        out = []
+        for block in self.grids[name]:
+            keys = list(block)
+            for values in itertools.product(*(block[k] for k in keys)):
+                out.append(Candidate(**dict(zip(keys, values, strict=True))))
+        return out
+
+
+def load_params(path: Path | None = None) -> TrainParams:
+    """Read and validate the params file (training/params.yml by default)."""
+    with Path(path or PARAMS_FILE).open() as f:
+        return TrainParams.model_validate(yaml.safe_load(f))

@@ -1,0 +1,211 @@
+"""The training pipeline: data layers raw -> intermediate -> primary -> models -> reporting.
+
+Each step is a small function; `train` wires them and writes every layer to a folder so a run
+can be inspected. Selection: grouped folds of the non-test data give out-of-fold streams; each
+candidate is scored as events there after calibrating the debouncer; the best one within the
+device budget is refitted on all non-test data and scored once on the held-out test streams.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training import export
+from training.calibration import ScoredStream, calibrate, evaluate
+from training.evaluation import EventScore
+from training.featurize import CLASSES, WindowSpec
+from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
+from training.params import Candidate, TrainParams, load_params
+from training.seed_data import SEED_FILE, load_seed_windows, recover_timelines
+from training.selection import (
+    CandidateResult,
+    WindowCache,
+    best,
+    fit,
+    make_estimator,
+    score_streams,
+)
+from training.streams import (
+    Stream,
+    concatenate,
+    recording_streams,
+    seed_streams,
+    split_groups,
+    write_streams,
+)
+
+Progress = Callable[[str], None]
+LAYERS = ("01_raw", "02_intermediate", "03_primary", "06_models", "08_reporting")
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    manifest: Manifest
+    selected: CandidateResult
+    test: EventScore
+    test_scored: list[ScoredStream]
+    candidates: list[dict]
+
+
+def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
+    """raw -> intermediate: the seed-imu folder or a folder of labelled recordings as streams."""
+    data = Path(data)
+    if (data / SEED_FILE).exists():
+        streams = seed_streams(recover_timelines(load_seed_windows(data)))
+        return streams, {"kind": "seed-imu", "file": SEED_FILE}
+    streams = recording_streams(data, params.split.chunk_s)
+    return streams, {"kind": "recordings", "files": sorted({s.group for s in streams})}
+
+
+def split_streams(streams: list[Stream], params: TrainParams) -> dict[str, list[Stream]]:
+    """intermediate -> primary: whole groups to test and folds, joined into longer streams."""
+    k, test = params.split.folds, params.split.test_fraction
+    fractions = {"test": test} | {f"fold-{i}": (1 - test) / k for i in range(k)}
+    parts = split_groups(streams, fractions, params.seed)
+    rng = np.random.default_rng(params.seed)
+    out = {}
+    for name, members in parts.items():
+        if not members:
+            raise ValueError(f"split {name!r} is empty: too little data ({len(streams)} groups)")
+        order = [members[i] for i in rng.permutation(len(members))]
+        out[name] = concatenate(order, name, params.split.stream_s)
+    return out
+
+
+def score_candidate(
+    c: Candidate, folds: dict[str, list[Stream]], caches: dict, params: TrainParams
+) -> CandidateResult:
+    """Fit on all folds but one, score on that one, for each fold; calibrate on the union."""
+    scored, first = [], None
+    for name in folds:
+        result = fit(c, caches[name], params)
+        first = first or result
+        scored += score_streams(result.estimator, folds[name], result.spec)
+    first.oof = scored
+    hop_ms = 1000 // first.spec.rate_hz * first.spec.hop
+    first.postprocess, first.score = calibrate(
+        scored, list(CLASSES), params.selection_calibration.model_dump(), hop_ms,
+        params.tolerance_ms,
+    )  # fmt: skip
+    return first
+
+
+def select(
+    folds: dict[str, list[Stream]], candidates: list[Candidate], params: TrainParams, progress
+) -> tuple[CandidateResult, list[CandidateResult]]:
+    caches = {
+        name: WindowCache([s for other, ss in folds.items() if other != name for s in ss], params)
+        for name in folds
+    }
+    results = []
+    for i, c in enumerate(candidates, 1):
+        r = score_candidate(c, folds, caches, params)
+        results.append(r)
+        progress(
+            f"[{i}/{len(candidates)}] {c.key}: event F1 {r.score.f1:.3f}, "
+            f"{r.mpy_bytes} B{'' if r.within_budget else ' (over budget)'}"
+        )
+    return best(results), results
+
+
+def fit_final(selected: CandidateResult, dev: list[Stream], params: TrainParams):
+    """models: the selected candidate fitted on every non-test stream."""
+    x, y = WindowCache(dev, params).get(selected.spec)
+    return make_estimator(selected.candidate, params.windows.class_weight, params.seed).fit(x, y)
+
+
+def export_model(
+    out: Path, estimator, spec: WindowSpec, postprocess: dict, metrics: dict, info: dict,
+    vectors_from: np.ndarray, params: TrainParams,
+) -> Manifest:  # fmt: skip
+    """The model folder: model.py, model.mpy, vectors.json, manifest.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    source = export.to_python(estimator)
+    (out / "model.py").write_text(source)
+    export.compile_mpy(source, out / "model.mpy")
+    vectors = export.test_vectors(estimator, vectors_from, params.vectors, params.seed)
+    export.write_vectors(out / "vectors.json", vectors)
+    files = {name: FileInfo(**export.file_info(out / name)) for name in ("model.py", "model.mpy")}
+    version, created = make_version(files["model.py"].sha256)
+    manifest = Manifest(
+        version=version, created=created, rate_hz=spec.rate_hz, decimation=spec.decimation,
+        window=spec.window, hop=spec.hop, signals=list(spec.signals), features=spec.features,
+        classes=list(CLASSES), postprocess=PostProcess(**postprocess), files=files,
+        metrics=metrics, estimator=info,
+    )  # fmt: skip
+    write_manifest(out, manifest)
+    return manifest
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def train(
+    data: Path,
+    out: Path,
+    grid: str = "default",
+    params: TrainParams | None = None,
+    layers: Path | None = None,
+    progress: Progress = lambda msg: None,
+) -> TrainResult:
+    """Train on `data` (seed-imu folder or labelled recordings) and write the model folder."""
+    started = time.perf_counter()
+    params = params or load_params()
+    candidates = params.grid(grid)
+    out = Path(out)
+    layers = Path(layers) if layers else out.with_name(out.name + "-layers")
+    streams, source = load_streams(data, params)
+    _write_json(layers / "01_raw" / "source.json", source | {"data": str(data)})
+    progress(f"loaded {len(streams)} groups, {sum(len(s.events) for s in streams)} events")
+    parts = split_streams(streams, params)
+    test = parts.pop("test")
+    for name, ss in {"test": test, **parts}.items():
+        write_streams(layers / "03_primary" / name, ss)
+    selected, results = select(parts, candidates, params, progress)
+    rows = [r.row() for r in results]
+    _write_json(layers / "06_models" / "candidates.json", rows)
+    hop_ms = 1000 // selected.spec.rate_hz * selected.spec.hop
+    postprocess, oof = calibrate(
+        selected.oof, list(CLASSES), params.calibration.model_dump(), hop_ms, params.tolerance_ms
+    )
+    progress(f"selected {selected.candidate.key}; debouncer {postprocess}")
+    dev = [s for ss in parts.values() for s in ss]
+    estimator = fit_final(selected, dev, params)
+    (layers / "06_models" / "estimator.pkl").write_bytes(pickle.dumps(estimator))
+    test_scored = score_streams(estimator, test, selected.spec)
+    test_score = evaluate(test_scored, list(CLASSES), postprocess, params.tolerance_ms)
+    progress(f"held-out test: event F1 {test_score.f1:.3f}, {test_score.tp} found")
+    metrics = {
+        "test": test_score.as_dict(),
+        "out_of_fold": oof.as_dict(),
+        "tolerance_ms": params.tolerance_ms,
+        "test_events": test_score.tp + test_score.fn,
+        "source": source["kind"],
+        "train_s": None,
+    }
+    info = selected.candidate.model_dump() | {"grid": grid, "sklearn": type(estimator).__name__}
+    vectors_from = np.concatenate([_features(s, selected.spec) for s in test_scored])
+    metrics["train_s"] = round(time.perf_counter() - started, 1)
+    manifest = export_model(
+        out, estimator, selected.spec, postprocess, metrics, info, vectors_from, params
+    )
+    _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
+    progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
+    return TrainResult(out, manifest, selected, test_score, test_scored, rows)
+
+
+def _features(scored: ScoredStream, spec: WindowSpec) -> np.ndarray:
+    from training.featurize import features, window_counts
+    from training.rawunits import si_to_counts
+
+    return features(window_counts(si_to_counts(scored.stream.samples), scored.ends, spec), spec)

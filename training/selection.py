@@ -1,0 +1,153 @@
+"""Model candidates: fit, measure against the device budgets, score as events on streams."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from training.calibration import ScoredStream, calibrate
+from training.evaluation import EventScore
+from training.export import mpy_size, to_python
+from training.featurize import (
+    CLASSES,
+    WindowSpec,
+    device_ends,
+    features,
+    training_windows,
+    window_counts,
+)
+from training.params import CalibrationGrid, Candidate, TrainParams
+from training.rawunits import si_to_counts
+from training.streams import Stream
+
+BYTES_PER_NODE = 28  # rough .mpy bytes per tree node, to skip compiling hopeless candidates
+
+
+@dataclass
+class CandidateResult:
+    candidate: Candidate
+    spec: WindowSpec
+    estimator: object = None
+    mpy_bytes: int = 0
+    fit_s: float = 0.0
+    within_budget: bool = False
+    postprocess: dict = field(default_factory=dict)
+    score: EventScore | None = None
+
+    def row(self) -> dict:
+        s = self.score.as_dict() if self.score else {}
+        return {
+            "candidate": self.candidate.key,
+            "mpy_bytes": self.mpy_bytes,
+            "within_budget": self.within_budget,
+            "fit_s": round(self.fit_s, 3),
+            "f1": s.get("f1"),
+            "precision": s.get("precision"),
+            "recall": s.get("recall"),
+            "false_per_idle_minute": s.get("false_per_idle_minute"),
+        }
+
+
+def spec_of(c: Candidate) -> WindowSpec:
+    return WindowSpec(
+        c.rate_hz,
+        tuple(c.signals),
+        bool(c.features.get("time_points", True)),
+        tuple(c.features.get("stats", ())),
+    )
+
+
+def make_estimator(c: Candidate, class_weight: str | None, seed: int):
+    """The scikit-learn tree model a candidate names."""
+    common = {
+        "max_depth": c.max_depth,
+        "max_leaf_nodes": c.max_leaf_nodes,
+        "class_weight": class_weight,
+        "random_state": seed,
+        "min_samples_leaf": 2,
+    }
+    if c.estimator == "decision_tree":
+        return DecisionTreeClassifier(**common)
+    kinds = {"random_forest": RandomForestClassifier, "extra_trees": ExtraTreesClassifier}
+    if c.estimator not in kinds:
+        raise ValueError(f"unknown estimator {c.estimator!r}")
+    return kinds[c.estimator](n_estimators=c.n_estimators, n_jobs=2, **common)
+
+
+def node_count(estimator) -> int:
+    trees = getattr(estimator, "estimators_", [estimator])
+    return sum(t.tree_.node_count for t in trees)
+
+
+def full_proba(estimator, x: np.ndarray) -> np.ndarray:
+    """predict_proba with a column for every class, even ones missing from training."""
+    proba = np.zeros((len(x), len(CLASSES)))
+    proba[:, estimator.classes_] = estimator.predict_proba(x)
+    return proba
+
+
+def score_streams(estimator, streams: list[Stream], spec: WindowSpec) -> list[ScoredStream]:
+    """Window probabilities at the device's inference positions on each stream."""
+    out = []
+    for s in streams:
+        ends = device_ends(len(s.samples), spec)
+        if not len(ends):
+            continue
+        x = features(window_counts(si_to_counts(s.samples), ends, spec), spec)
+        out.append(ScoredStream(s, ends, full_proba(estimator, x)))
+    return out
+
+
+class WindowCache:
+    """Training windows per window spec, shared by the candidates that use the same spec."""
+
+    def __init__(self, streams: list[Stream], params: TrainParams):
+        self.streams, self.params, self._cache = streams, params, {}
+
+    def get(self, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
+        if spec not in self._cache:
+            w = self.params.windows
+            self._cache[spec] = training_windows(
+                self.streams, spec, w.stride, w.positive_min_fraction, w.negative_max_fraction
+            )
+        return self._cache[spec]
+
+
+def fit(c: Candidate, cache: WindowCache, params: TrainParams) -> CandidateResult:
+    """Fit a candidate and measure its .mpy size against the budget."""
+    spec = spec_of(c)
+    x, y = cache.get(spec)
+    started = time.perf_counter()
+    estimator = make_estimator(c, params.windows.class_weight, params.seed).fit(x, y)
+    result = CandidateResult(c, spec, estimator, fit_s=time.perf_counter() - started)
+    budget = int(params.budgets["mpy_bytes"])
+    if node_count(estimator) * BYTES_PER_NODE > 3 * budget:
+        result.mpy_bytes = node_count(estimator) * BYTES_PER_NODE  # estimate; far over budget
+    else:
+        result.mpy_bytes = mpy_size(to_python(estimator))
+    result.within_budget = result.mpy_bytes <= budget
+    return result
+
+
+def evaluate_candidate(
+    result: CandidateResult, streams: list[Stream], grid: CalibrationGrid, params: TrainParams
+) -> CandidateResult:
+    """Calibrate the debouncer on the streams and keep the event score there."""
+    scored = score_streams(result.estimator, streams, result.spec)
+    hop_ms = 1000 // result.spec.rate_hz * result.spec.hop
+    result.postprocess, result.score = calibrate(
+        scored, list(CLASSES), grid.model_dump(), hop_ms, params.tolerance_ms
+    )
+    return result
+
+
+def best(results: list[CandidateResult]) -> CandidateResult:
+    """Highest validation event F1 within budget; fewer idle false events, then smaller."""
+    fitting = [r for r in results if r.within_budget and r.score is not None]
+    if not fitting:
+        raise ValueError("no candidate fits the device budget; use smaller trees")
+    return max(fitting, key=lambda r: (r.score.f1, -r.score.idle_fp, -r.mpy_bytes))
