@@ -21,6 +21,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from unittest import mock
 
 import moto
@@ -102,6 +103,7 @@ class SfnService(StateTaskServiceSfn):
     def _normalise_response(self, response, boto_service_name=None, service_action_name=None):
         action = self._get_boto_service_action(service_action_name)
         self._from_boto_response(response, _shape("stepfunctions", action, "output"))
+        _timestamps_to_text(response)
 
 
 class CodeBuildService(StateTaskServiceCallback):
@@ -121,6 +123,7 @@ class CodeBuildService(StateTaskServiceCallback):
 
     def _normalise_response(self, response, boto_service_name=None, service_action_name=None):
         self._from_boto_response(response, _shape("codebuild", "start_build", "output"))
+        _timestamps_to_text(response)
 
     def _from_error(self, env, ex):
         if isinstance(ex, ClientError):
@@ -189,6 +192,16 @@ class CodeBuildService(StateTaskServiceCallback):
             return output
 
         return _resolve
+
+
+def _timestamps_to_text(value):
+    """Task output is JSON: boto3's datetimes become ISO text in place (moto keeps objects)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(item, datetime):
+            value[key] = item.isoformat()
+        elif isinstance(item, dict | list):
+            _timestamps_to_text(item)
 
 
 def _task_failed(env, service, cause: str) -> FailureEvent:
