@@ -53,6 +53,7 @@ class TrainResult:
     test: EventScore
     test_scored: list[ScoredStream]
     candidates: list[dict]
+    estimator: object = None
 
 
 def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
@@ -127,6 +128,9 @@ def export_model(
     vectors_from: np.ndarray, params: TrainParams,
 ) -> Manifest:  # fmt: skip
     """The model folder: model.py, model.mpy, vectors.json, manifest.json."""
+    classes = [CLASSES[i] for i in estimator.classes_]  # the order m2cgen's score() returns
+    if classes[0] != "idle" or len(classes) < 2:
+        raise ValueError(f"training data needs idle and gesture windows, got classes {classes}")
     out.mkdir(parents=True, exist_ok=True)
     source = export.to_python(estimator)
     (out / "model.py").write_text(source)
@@ -138,7 +142,7 @@ def export_model(
     manifest = Manifest(
         version=version, created=created, rate_hz=spec.rate_hz, decimation=spec.decimation,
         window=spec.window, hop=spec.hop, signals=list(spec.signals), features=spec.features,
-        classes=list(CLASSES), postprocess=PostProcess(**postprocess), files=files,
+        classes=classes, postprocess=PostProcess(**postprocess), files=files,
         metrics=metrics, estimator=info,
     )  # fmt: skip
     write_manifest(out, manifest)
@@ -201,7 +205,7 @@ def train(
     )
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
     progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
-    return TrainResult(out, manifest, selected, test_score, test_scored, rows)
+    return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator)
 
 
 def _features(scored: ScoredStream, spec: WindowSpec) -> np.ndarray:

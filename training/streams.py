@@ -115,7 +115,8 @@ def recording_streams(folder: Path, chunk_s: float = 30.0) -> list[Stream]:
 
 
 def chunk(stream: Stream, chunk_s: float) -> list[Stream]:
-    """Cut a stream into pieces of about chunk_s seconds, never inside an event."""
+    """Cut a stream into pieces of about chunk_s seconds, never inside an event; each piece is
+    its own split group (pieces of one recording share a session, not events)."""
     n, step = len(stream.samples), int(chunk_s * 1000 / STEP_MS)
     cuts, at = [0], step
     while at < n - step // 2:
@@ -135,7 +136,8 @@ def chunk(stream: Stream, chunk_s: float) -> list[Stream]:
             for e in stream.events
             if a * STEP_MS <= e.start_ms and e.end_ms < b * STEP_MS
         ]
-        pieces.append(Stream(f"{stream.name}#{k}", stream.samples[a:b], events, stream.group))
+        name = f"{stream.name}#{k}"
+        pieces.append(Stream(name, stream.samples[a:b], events, name))
     return pieces
 
 
@@ -182,13 +184,12 @@ def split_groups(
         kinds = sorted(e.gesture for s in members for e in s.events)
         strata.setdefault(kinds[len(kinds) // 2] if kinds else "idle", []).append(g)
     names = list(fractions)
+    bounds = np.cumsum([fractions[n] for n in names]) / sum(fractions.values())
+    ordered = [g for _, keys in sorted(strata.items()) for g in rng.permutation(keys)]
     out: dict[str, list[Stream]] = {n: [] for n in names}
-    for _, keys in sorted(strata.items()):
-        keys = [keys[i] for i in rng.permutation(len(keys))]
-        bounds = np.cumsum([fractions[n] for n in names]) / sum(fractions.values())
-        for i, g in enumerate(keys):
-            split = names[int(np.searchsorted(bounds, (i + 0.5) / len(keys)))]
-            out[split].extend(groups[g])
+    for i, g in enumerate(ordered):  # walking strata in turn spreads each over every split
+        split = names[int(np.searchsorted(bounds, ((i * 0.618034) % 1.0)))]
+        out[split].extend(groups[g])
     return out
 
 

@@ -43,3 +43,12 @@ def seed_data() -> Path:
     if not (folder / "20210529_v2_data_all_20hz.csv").exists():
         pytest.skip(f"seed data not found in {folder}; set GESTURE_SEED_DATA")
     return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A model folder trained by the quick `tiny` path on synthetic recordings."""
+    from training.quick import train_tiny
+
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    return train_tiny(out, seed=1)

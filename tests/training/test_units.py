@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from gesture import units
 
-from training.synthetic import _quantise
+from training.rawunits import counts_to_si, quantise, si_to_counts
 
 
 def test_si_to_raw_scales_and_clips_like_the_sensor():
@@ -33,4 +33,8 @@ def test_numpy_quantiser_matches_the_device_conversion():
     rng = np.random.default_rng(3)
     sig = rng.normal(0, [10, 10, 10, 150, 150, 150], (500, 6))
     expected = np.array([units.raw_to_si(*units.si_to_raw(*row)) for row in sig])
-    np.testing.assert_allclose(_quantise(sig), expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(quantise(sig), expected, rtol=0, atol=1e-9)
+    counts = si_to_counts(sig)
+    assert counts.dtype == np.int16
+    assert [tuple(int(c) for c in row) for row in counts] == [units.si_to_raw(*r) for r in sig]
+    np.testing.assert_allclose(counts_to_si(counts), expected, rtol=0, atol=1e-12)
