@@ -10,8 +10,10 @@ the buildspec's `exported-variables` are read back, as CodeBuild exports them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 import threading
@@ -51,6 +53,11 @@ def build_script(spec: dict, export_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 @dataclass
 class LocalCodeBuild:
     """Callable(project name, overrides) -> BuildResult for `pipeline.moto_adapter`."""
@@ -83,8 +90,9 @@ class LocalCodeBuild:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # so a timeout stops the commands' children too
         )
-        timer = threading.Timer(self.timeout_s, proc.kill)
+        timer = threading.Timer(self.timeout_s, _kill_group, (proc.pid,))
         timer.start()
         try:
             for line in proc.stdout:
