@@ -1,19 +1,32 @@
 """A bounded, persistent FIFO of JSON records with per-stream sequence numbers.
 
-Records live in RAM as their encoded JSON (bytes) and in a log file on flash, so they survive a
-reboot; a record leaves only when `ack` is called after the server answered 2xx. Sequence
-numbers are contiguous and persisted, so a retried record is byte-identical (the API stores it
-once). Overflow policy: when `capacity` records are queued, the oldest is dropped to make room
-and `dropped` (persisted, reported in telemetry) counts it; the newest data is the most useful
-and the sequence gap shows the server what was lost.
+Records are appended to a log file on flash, so they survive a reboot; only the head of the
+queue (`ram_items` records, enough for the next batches) is kept in RAM, so a long outage costs
+flash, not heap. A record leaves only when `ack` is called after the server answered 2xx.
+Sequence numbers are assigned once and persisted, so a retried record is byte-identical (the
+API stores it once). Overflow policy: when `capacity` records are queued, the oldest is dropped
+to make room and `dropped` (persisted, reported in telemetry) counts it; the newest data is the
+most useful and the sequence gap shows the server what was lost.
 
-Files: `<name>.log` (`<seq> <json>` a line, appended on put) and `<name>.state`
-(`{"next_seq", "acked", "dropped"}`, replaced atomically on ack/drop).
+Files: `<name>.log` (`<seq> <json>` a line, appended on put; rewritten without delivered
+records once it grows) and `<name>.state` (`{"next_seq", "acked", "dropped"}`, replaced
+atomically on ack/drop). A line torn by a power cut is skipped and the log rewritten.
 """
 
 import json
 
 from gesture import storage
+
+
+def _parse(line):
+    """(seq, record bytes) of a log line, or None if it is torn."""
+    seq, _, record = line.rstrip(b"\n").partition(b" ")
+    try:
+        seq = int(seq)
+        json.loads(record)
+    except ValueError:
+        return None
+    return seq, record
 
 
 class Outbox:
@@ -22,15 +35,17 @@ class Outbox:
     With `seq_field`, the record itself carries its sequence number under that key.
     """
 
-    def __init__(self, directory, name, capacity, seq_field=None):
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
+    def __init__(self, directory, name, capacity, seq_field=None, ram_items=40):
+        if capacity < 1 or ram_items < 1:
+            raise ValueError("capacity and ram_items must be at least 1")
         self.capacity = capacity
+        self.ram_items = ram_items
         self.seq_field = seq_field
         self._log = directory + "/" + name + ".log"
         self._state = directory + "/" + name + ".state"
-        self.items = []  # encoded records, oldest first; seqs first_seq, first_seq + 1, ...
-        self.first_seq = 1
+        self._head = []  # (seq, encoded record) of the oldest queued records, oldest first
+        self.count = 0  # records queued (in RAM and on flash)
+        self.acked = 0  # every seq <= acked is delivered or dropped
         self.next_seq = 1
         self.dropped = 0
         self._log_lines = 0
@@ -38,35 +53,42 @@ class Outbox:
         self._load()
 
     def _load(self):
-        acked = 0
         if storage.exists(self._state):
             with open(self._state) as f:
                 state = json.load(f)
-            acked, self.dropped = state["acked"], state["dropped"]
+            self.acked, self.dropped = state["acked"], state["dropped"]
             self.next_seq = state["next_seq"]
+        torn = False
         if storage.exists(self._log):
             with open(self._log, "rb") as f:
                 for line in f:
                     self._log_lines += 1
-                    seq, _, record = line.rstrip(b"\n").partition(b" ")
-                    try:
-                        seq = int(seq)
-                        json.loads(record)
-                    except ValueError:
-                        continue  # a torn last line from a power cut mid-append
-                    if seq > acked:
-                        self.items.append(record)
+                    parsed = _parse(line)
+                    if parsed is None:
+                        torn = True
+                        continue
+                    seq = parsed[0]
                     self.next_seq = max(self.next_seq, seq + 1)
-        self.first_seq = self.next_seq - len(self.items)
-        while len(self.items) > self.capacity:
+                    if seq > self.acked:
+                        self.count += 1
+                        if len(self._head) < self.ram_items:
+                            self._head.append(parsed)
+        if torn:
+            self._compact()
+        while self.count > self.capacity:
             self._drop_oldest()
 
     def __len__(self):
-        return len(self.items)
+        return self.count
+
+    @property
+    def first_seq(self):
+        """Sequence number of the oldest queued record (next_seq when empty)."""
+        return self._head[0][0] if self._head else self.next_seq
 
     def put(self, record):
         """Queue a record (a dict); returns its sequence number."""
-        if len(self.items) >= self.capacity:
+        if self.count >= self.capacity:
             self._drop_oldest()
         seq = self.next_seq
         if self.seq_field:
@@ -75,51 +97,81 @@ class Outbox:
         with open(self._log, "ab") as f:
             f.write(b"%d %s\n" % (seq, line))
         self._log_lines += 1
-        self.items.append(line)
         self.next_seq = seq + 1
+        if len(self._head) == self.count and self.count < self.ram_items:
+            self._head.append((seq, line))  # everything queued is in RAM: keep it so
+        self.count += 1
         return seq
 
     def batch(self, n):
-        """The first n encoded records (oldest first)."""
-        return self.items[:n]
+        """The first n encoded records (oldest first; at most ram_items)."""
+        return [record for _, record in self._head[:n]]
+
+    @property
+    def items(self):
+        """The encoded records held in RAM (the head of the queue)."""
+        return self.batch(self.ram_items)
 
     def ack(self, n):
         """The first n records were delivered: remove them for good."""
-        n = min(n, len(self.items))
-        if n <= 0:
-            return
-        del self.items[:n]
-        self.first_seq += n
-        self._save_state()
-        self._compact()
+        self._remove(n, dropped=False)
 
     def discard(self, n=1):
         """Remove the first n records undelivered (the API rejected them); counted as dropped."""
-        n = min(n, len(self.items))
-        del self.items[:n]
-        self.first_seq += n
-        self.dropped += n
+        self._remove(n, dropped=True)
+
+    def _remove(self, n, dropped):
+        n = min(n, len(self._head))
+        if n <= 0:
+            return
+        self.acked = self._head[n - 1][0]
+        del self._head[:n]
+        self.count -= n
+        if dropped:
+            self.dropped += n
         self._save_state()
-        self._compact()
+        if self._log_lines >= 2 * self.capacity or self.count == 0:
+            self._compact()
+        if not self._head and self.count:
+            self._refill()
 
     def _drop_oldest(self):
-        self.items.pop(0)
-        self.first_seq += 1
+        if not self._head:
+            self._refill()
+        seq = self._head.pop(0)[0]
+        self.acked = seq
+        self.count -= 1
         self.dropped += 1
         self._save_state()
+        if not self._head and self.count:
+            self._refill()
+
+    def _refill(self):
+        """Load the next ram_items queued records from the log."""
+        after = self._head[-1][0] if self._head else self.acked
+        with open(self._log, "rb") as f:
+            for line in f:
+                parsed = _parse(line)
+                if parsed is not None and parsed[0] > after:
+                    self._head.append(parsed)
+                    if len(self._head) >= self.ram_items:
+                        return
 
     def _save_state(self):
-        state = {"next_seq": self.next_seq, "acked": self.first_seq - 1, "dropped": self.dropped}
+        state = {"next_seq": self.next_seq, "acked": self.acked, "dropped": self.dropped}
         storage.write_atomic(self._state, json.dumps(state))
 
     def _compact(self):
-        """Rewrite the log once it holds mostly delivered records."""
-        if self.items and self._log_lines < 2 * self.capacity:
-            return
-        seq = self.first_seq
-        lines = []
-        for record in self.items:
-            lines.append(b"%d %s\n" % (seq, record))
-            seq += 1
-        storage.write_atomic(self._log, b"".join(lines))
-        self._log_lines = len(self.items)
+        """Rewrite the log with only the queued records (streamed, not loaded into RAM)."""
+        tmp = self._log + ".tmp"
+        lines = 0
+        with open(tmp, "wb") as out:
+            if storage.exists(self._log):
+                with open(self._log, "rb") as f:
+                    for line in f:
+                        parsed = _parse(line)
+                        if parsed is not None and parsed[0] > self.acked:
+                            out.write(b"%d %s\n" % parsed)
+                            lines += 1
+        storage.replace(tmp, self._log)
+        self._log_lines = lines
