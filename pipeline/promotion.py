@@ -8,18 +8,18 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Budgets:
-    """What a model may cost on the ESP32 (bytes of the files the device downloads)."""
+    """What a model may cost on the ESP32: bytes of the model.mpy the device imports."""
 
-    model_mpy_bytes: int = 48 * 1024
-    model_py_bytes: int = 256 * 1024
+    model_mpy_bytes: int
 
     @classmethod
-    def from_params(cls, params: dict) -> Budgets:
+    def from_params(cls, params: dict, default: Budgets) -> Budgets:
+        """`default` (training's budget) with the execution input's "budgets" applied."""
         given = params.get("budgets", {}) or {}
-        unknown = set(given) - set(asdict(cls()))
+        unknown = set(given) - set(asdict(default))
         if unknown:
             raise ValueError(f"unknown budget(s): {sorted(unknown)}")
-        return cls(**{k: int(v) for k, v in given.items()})
+        return cls(**(asdict(default) | {k: int(v) for k, v in given.items()}))
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Decision:
 
 def budget_overruns(candidate: Candidate, budgets: Budgets) -> list[str]:
     """Human-readable overruns, empty if the candidate fits."""
-    limits = {"model.mpy": budgets.model_mpy_bytes, "model.py": budgets.model_py_bytes}
+    limits = {"model.mpy": budgets.model_mpy_bytes}
     overruns = []
     for name, limit in limits.items():
         size = candidate.file_bytes.get(name)

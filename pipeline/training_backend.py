@@ -1,7 +1,7 @@
-"""The seam between the retrain job and the training package (training/, issue #4).
+"""The seam between the retrain job and the training package (training/).
 
-A backend trains a model folder, makes the evaluation streams, and scores a model folder on
-them (higher is better). The job picks the backend named by PIPELINE_TRAINING_BACKEND
+A backend trains a model folder, writes the evaluation streams, and scores a model folder on
+them (higher is better). The job uses the backend named by PIPELINE_TRAINING_BACKEND
 ("module:attribute"), default `GestureTraining`; tests name a fast stand-in.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
+EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
 
 
 class TrainingBackend(Protocol):
@@ -25,6 +26,9 @@ class TrainingBackend(Protocol):
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         """{"score": float, ...details}: event-level quality of a model folder on the streams."""
 
+    def mpy_budget(self) -> int:
+        """Bytes a model.mpy may have on the device."""
+
 
 def load_backend(spec: str | None = None) -> TrainingBackend:
     spec = spec or os.environ.get("PIPELINE_TRAINING_BACKEND") or DEFAULT_BACKEND
@@ -35,19 +39,65 @@ def load_backend(spec: str | None = None) -> TrainingBackend:
 
 
 class GestureTraining:
-    """The real training pipeline (training/): synthetic + seed data plus the device windows."""
+    """training/: the grid search on labelled recordings, event scoring with the device chain.
+
+    Parameters (the execution input's "training"): grid (default "default"), seed (0),
+    recordings (8) and duration_s (60) of the synthetic training data, evaluation_recordings
+    (4). The device windows of the run's raw layer are handed over but not trained on yet:
+    training/ reads recordings, and a window has no event boundaries (see the report).
+    """
+
+    PARAMS = {"grid", "seed", "recordings", "duration_s", "evaluation_recordings"}
+
+    def _check(self, params: dict) -> None:
+        unknown = set(params) - self.PARAMS
+        if unknown:
+            raise ValueError(
+                f"unknown training parameter(s) {sorted(unknown)}; use {sorted(self.PARAMS)}"
+            )
 
     def train(self, device_windows: Path | None, out_dir: Path, params: dict) -> Path:
-        from training import pipeline as training_pipeline
+        from training.params import load_params
+        from training.pipeline import train
+        from training.synthetic import generate_dataset
 
-        return Path(training_pipeline.train_model(out_dir, device_windows=device_windows, **params))
+        self._check(params)
+        settings = load_params()
+        settings.seed = int(params.get("seed", 0))
+        data = out_dir.with_name(out_dir.name + "-recordings")
+        generate_dataset(
+            data,
+            seed=settings.seed,
+            count=int(params.get("recordings", 8)),
+            duration_s=float(params.get("duration_s", 60)),
+        )
+        layers = out_dir.with_name(out_dir.name + "-layers")
+        result = train(data, out_dir, params.get("grid", "default"), settings, layers, print)
+        return result.model_dir
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
-        from training import synthetic
+        from training.synthetic import generate_dataset
 
-        return list(synthetic.write_evaluation_streams(out_dir, **params.get("evaluation", {})))
+        self._check(params)
+        count = int(params.get("evaluation_recordings", 4))
+        return generate_dataset(out_dir, seed=EVALUATION_SEED, count=count, duration_s=60)
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
-        from training import evaluate
+        from training.detect import detect_samples
+        from training.evaluation import Detection, EventScore, score_events
+        from training.params import load_params
+        from training.recordings import STEP_MS, labels_path_for, read_labels, read_recording
 
-        return dict(evaluate.score_model_dir(model_dir, streams))
+        tolerance = load_params().tolerance_ms
+        total = EventScore()
+        for path in streams:
+            samples = read_recording(path)
+            found = [Detection(**e) for e in detect_samples(model_dir, samples)]
+            truth = read_labels(labels_path_for(path))
+            total = total.add(score_events(truth, found, tolerance, len(samples) * STEP_MS))
+        return {"score": round(total.f1, 4), **total.as_dict()}
+
+    def mpy_budget(self) -> int:
+        from training.params import load_params
+
+        return int(load_params().budgets["mpy_bytes"])

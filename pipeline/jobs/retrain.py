@@ -72,7 +72,7 @@ def model_files(model_dir: Path) -> list[Path]:
 def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
     sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
     params = dict(settings.training)
-    budgets = Budgets.from_params(params)
+    budgets = Budgets.from_params(params, Budgets(backend.mpy_budget()))
     params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
@@ -122,12 +122,13 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
 def main() -> int:
     try:
         settings = JobSettings.from_env("retrain")
-        Budgets.from_params(settings.training)
+        backend = load_backend()
+        Budgets.from_params(settings.training, Budgets(backend.mpy_budget()))
     except (SettingsError, ValueError) as exc:
         print(f"retrain: {exc}", file=sys.stderr)
         return 2
     shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
-    result = retrain(settings, s3_client(), load_backend())
+    result = retrain(settings, s3_client(), backend)
     write_result(settings.work_dir, result)
     return 0
 

@@ -41,6 +41,9 @@ class FakeTraining:
         stream.write_text("acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,ms\n")
         return [stream]
 
+    def mpy_budget(self) -> int:
+        return 20_480
+
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         manifest = json.loads((model_dir / "manifest.json").read_text())
         return {"score": manifest["metrics"]["fake_score"], "streams": len(streams)}
