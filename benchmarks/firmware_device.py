@@ -26,6 +26,18 @@ MICROPYTHON = Path(sys.executable).parent / "micropython"
 SCRIPT = Path(__file__).resolve().parent / "firmware_mpbench.py"
 COMMAND = ".venv/bin/python -m benchmarks.firmware_device --write"
 SECTION = "## Firmware"
+HEADER = """
+Command: `{command}` (micropython unix port v1.28, 64-bit; the ESP32 is 32-bit,
+so absolute bytes there are smaller and times larger: compare the ratios, measured in one run).
+Model: {model}. Recording: synthetic, 30 s, looped. Whole chain = sampling plus one inference
+every 5 samples (20 Hz). Time: 4000 samples after 300 warm-up, best of 5, GC on, 4 MB heap.
+Original style = SI floats read per sample, a list window kept with extend + pop(0), the same
+m2cgen model scoring the list. GC heap bytes = `gc.mem_alloc()` growth over 1000 samples with
+the collector off (garbage to collect later); requested = `micropython.mem_total()`, which also
+counts large call frames the VM frees again at once (no garbage; under `micropython.heap_lock()`
+they move to the C stack, see tests/firmware/mp/mp_sampling.py). Sampling here includes the unix
+fakes (fake clock, timer and I2C written in Python); on the ESP32 timer and I2C are C code.
+"""
 
 
 def run_mp(args: list[str], cwd: Path) -> dict[str, float]:
@@ -90,28 +102,15 @@ def ratio(a: float, b: float) -> str:
 def report(r: dict[str, float], model_desc: str) -> str:
     rows = [
         ("GC heap bytes per sample, sampling + windowing", "sample_bytes", "{:.1f}"),
-        ("GC heap bytes per sample, whole chain (1 inference / 5 samples)", "chain_bytes", "{:.1f}"),
+        ("GC heap bytes per sample, whole chain", "chain_bytes", "{:.1f}"),
         ("GC heap bytes per inference", "inference_bytes", "{:.0f}"),
-        ("bytes requested per sample incl. freed-at-once frames, sampling", "sample_requested", "{:.0f}"),
+        ("bytes requested per sample, sampling (incl. frames)", "sample_requested", "{:.0f}"),
         ("CPU us per sample, sampling + windowing", "sample_us", "{:.1f}"),
         ("CPU us per sample, whole chain", "chain_us", "{:.1f}"),
         ("CPU us per inference", "inference_us", "{:.1f}"),
-    ]  # fmt: skip
-    lines = [
-        SECTION,
-        "",
-        f"Command: `{COMMAND}` (micropython unix port v1.28, 64-bit; the ESP32 is 32-bit, so",
-        "absolute bytes there are smaller and times larger: compare the ratios, measured in one run).",
-        f"Model: {model_desc}. Recording: synthetic, 30 s, looped; 4000 samples timed (best of 5, GC on, 4 MB heap)\n"
-        "after 300 warm-up; bytes over 1000 samples with the GC off.",
-        "Original style = SI floats read per sample, list window kept with extend + pop(0),",
-        "the same m2cgen model scoring the list. GC heap bytes = `gc.mem_alloc()` growth with the",
-        "collector off (what must later be collected); 'requested' = `micropython.mem_total()`,",
-        "which also counts large call frames the VM frees again at once (no garbage; under",
-        "`micropython.heap_lock()` they move to the C stack, see tests/firmware/mp/mp_sampling.py).",
-        "Sampling here includes the unix fakes (fake clock, timer and I2C in Python); on the ESP32",
-        "timer and I2C are C code.",
-        "",
+    ]
+    lines = [SECTION, "", HEADER.format(command=COMMAND, model=model_desc).strip(), ""]
+    lines += [
         "| measure | ours | original style | original / ours |",
         "| --- | ---: | ---: | ---: |",
     ]
