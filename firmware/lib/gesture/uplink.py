@@ -58,8 +58,8 @@ class Uplink:
             resp = httpclient.request("POST", self.url, body, self.headers, timeout=self.timeout_s)
             self.last_status = resp.status
             ok = resp.ok
-        except OSError as exc:
-            self.last_status = f"error {exc}"
+        except (OSError, ValueError) as exc:  # network, timeout, or not an HTTP answer
+            self.last_status = f"error {exc!r}"
             ok = False
         if ok:
             self.outbox.ack(len(items))
