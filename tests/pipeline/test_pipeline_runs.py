@@ -93,6 +93,10 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
         after_first = current_version(p)
         worse = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.6, "version": "v2"}}})
         after_worse = current_version(p)
+        worse_id = worse.output["retrain"]["output"]["result"]["run_id"]
+        kept_mpy = p.s3.head_object(
+            Bucket=p.bucket, Key=run_layout.run_model_key(worse_id, "v2", "model.mpy")
+        )
         better = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.9, "version": "v3"}}})
         report = read_json(
             p.s3,
@@ -112,6 +116,7 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
     assert entered(better, "retrain")[-1] == "New model is current"
     assert report["promoted"] is False and report["current"]["version"] == "v1"
     assert served["ContentLength"] == 1000
+    assert kept_mpy["ContentLength"] == 1000  # the refused candidate is kept in its run folder
 
 
 def test_a_model_over_the_device_budget_is_not_promoted(local_pipeline):
