@@ -98,11 +98,7 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
             Bucket=p.bucket, Key=run_layout.run_model_key(worse_id, "v2", "model.mpy")
         )
         better = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.9, "version": "v3"}}})
-        report = read_json(
-            p.s3,
-            p.bucket,
-            run_layout.promotion_report_key(worse.output["retrain"]["output"]["result"]["run_id"]),
-        )
+        report = read_json(p.s3, p.bucket, run_layout.promotion_report_key(worse_id))
         after_better = current_version(p)
         served = p.s3.get_object(
             Bucket=p.bucket, Key=storage_layout.model_file_key("v3", "model.mpy")
