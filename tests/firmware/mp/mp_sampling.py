@@ -110,3 +110,31 @@ def test_sampling_and_windowing_allocate_nothing_per_sample():
     finally:
         micropython.heap_unlock()
     assert ring.written == 250 and ring.consumed == 250
+
+
+def test_sampler_into_the_real_detector_allocates_nothing_between_inferences():
+    from gesture.detector import Detector
+
+    manifest = {
+        "capture_hz": 100,
+        "rate_hz": 20,
+        "decimation": 5,
+        "window": 21,
+        "hop": 10**6,  # no inference in this test: the per-sample path only
+        "signals": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
+        "features": {"time_points": True, "stats": ["mean", "std"]},
+        "classes": ["idle", "x", "y", "circle"],
+        "postprocess": {"threshold": 0.6, "min_hits": 3},
+    }
+    det = Detector(manifest, lambda features: [1.0, 0.0, 0.0, 0.0])
+    clock, _, ring, sampler = _setup(_counts(3000), capacity=64)
+    clock.sleep_ms(500)
+    sampler.drain(det, None)
+    micropython.heap_lock()
+    try:
+        for _ in range(300):
+            clock.sleep_ms(10)
+            sampler.drain(det, None)
+    finally:
+        micropython.heap_unlock()
+    assert ring.consumed == 350 and det.window.full
