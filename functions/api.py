@@ -23,6 +23,7 @@ from functions.settings import get_settings
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
 tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "GestureStack"))
+METRICS_DISABLED = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 STATUS = {
@@ -119,6 +120,10 @@ def lambda_handler(app: APIGatewayRestResolver):
                 "body": error.model_dump_json(),
                 "isBase64Encoded": False,
             }
-        return app.resolve(event, context)
+        try:
+            return app.resolve(event, context)
+        finally:
+            if METRICS_DISABLED:  # Powertools would keep them and flush every 100 values anyway
+                metrics.clear_metrics()
 
     return handler

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+_TINY = 1e-100
+
 
 def to_item(record: dict) -> dict:
     return {name: _to_value(value) for name, value in record.items() if value is not None}
@@ -14,8 +16,11 @@ def from_item(item: dict) -> dict:
 def _to_value(value) -> dict:
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float):
-        return {"N": repr(value)}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        # DynamoDB numbers cannot be smaller in magnitude than 1e-130: store those as 0.
+        return {"N": repr(value) if abs(value) >= _TINY else "0"}
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, dict):

@@ -1,0 +1,65 @@
+"""infra/functions.yml + infra/storage.yml: names wired to handlers, least-privilege roles."""
+
+from gesture_stack.localapi import load_infra, table_definitions
+
+
+def _statements(template: dict, role: str) -> list[dict]:
+    policies = template["Resources"][role]["Properties"].get("Policies", [])
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def _actions(template: dict, role: str) -> set[str]:
+    found = set()
+    for statement in _statements(template, role):
+        action = statement["Action"]
+        found |= {action} if isinstance(action, str) else set(action)
+    return found
+
+
+def test_tables_are_built_from_storage_yml_keys():
+    tables = table_definitions("ci")
+    assert tables["EventsTable"]["TableName"] == "gesture-stack-ci-events"
+    assert [k["AttributeName"] for k in tables["EventsTable"]["KeySchema"]] == [
+        "device_id",
+        "event_key",
+    ]
+    [fleet] = tables["EventsTable"]["GlobalSecondaryIndexes"]
+    assert fleet["IndexName"] == "fleet-by-day"
+    assert [k["AttributeName"] for k in tables["DevicesTable"]["KeySchema"]] == ["api_key_id"]
+
+
+def test_every_api_function_gets_its_table_and_bucket_names(packaged_template):
+    resources = packaged_template["Resources"]
+    for name in ("Ingest", "Telemetry", "Samples", "Query", "Model"):
+        env = resources[f"{name}LambdaFunction"]["Properties"]["Environment"]["Variables"]
+        assert env["EVENTS_TABLE"] == {"Ref": "EventsTable"}
+        assert env["DEVICES_TABLE"] == {"Ref": "DevicesTable"}
+        assert env["DATA_BUCKET"] == {"Ref": "DataBucket"}
+
+
+def test_each_function_has_its_own_least_privilege_role(packaged_template):
+    resources = packaged_template["Resources"]
+    roles = {
+        name: resources[f"{name}LambdaFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for name in ("Health", "Ingest", "Telemetry", "Samples", "Query", "Model")
+    }
+    assert len(set(roles.values())) == len(roles)
+    assert _actions(packaged_template, roles["Health"]) == set()
+    assert _actions(packaged_template, roles["Ingest"]) == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert _actions(packaged_template, roles["Telemetry"]) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+    assert _actions(packaged_template, roles["Samples"]) == {"dynamodb:GetItem", "s3:PutObject"}
+    assert _actions(packaged_template, roles["Query"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions(packaged_template, roles["Model"]) == {"dynamodb:GetItem", "s3:GetObject"}
+    for role in roles.values():
+        for statement in _statements(packaged_template, role):
+            assert statement["Resource"] != "*"
+
+
+def test_only_health_is_reachable_without_an_api_key():
+    functions = load_infra("functions")
+    for name, spec in functions.items():
+        for event in spec["events"]:
+            assert event["http"].get("private", False) is (name != "health"), name
