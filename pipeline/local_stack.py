@@ -83,8 +83,19 @@ def machine_specs(stage: str = LOCAL_STAGE) -> list[MachineSpec]:
     return sorted(specs, key=lambda s: s.key == "main")
 
 
+def table_names(stage: str = LOCAL_STAGE) -> dict[str, str]:
+    """Logical id -> local name of every table in infra/storage.yml."""
+    resources = load_yaml("infra/storage.yml")["Resources"]
+    return {
+        logical_id: resolve(r["Properties"]["TableName"], stage)
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+
+
 def project_specs(bucket: str, stage: str = LOCAL_STAGE) -> list[ProjectSpec]:
     """infra/pipeline.yml's CodeBuild projects with their environment, resolved locally."""
+    refs = {"DataBucket": bucket, **table_names(stage)}
     specs = []
     for logical_id, resource in load_yaml("infra/pipeline.yml")["Resources"].items():
         if resource["Type"] != "AWS::CodeBuild::Project":
@@ -93,7 +104,9 @@ def project_specs(bucket: str, stage: str = LOCAL_STAGE) -> list[ProjectSpec]:
         env = {}
         for var in props["Environment"].get("EnvironmentVariables", []):
             value = var["Value"]
-            env[var["Name"]] = bucket if value == {"Ref": "DataBucket"} else resolve(value, stage)
+            env[var["Name"]] = (
+                refs[value["Ref"]] if isinstance(value, dict) else resolve(value, stage)
+            )
         name = resolve(props["Name"], stage)
         specs.append(ProjectSpec(logical_id, name, props["Source"]["BuildSpec"], env))
     return specs
@@ -108,6 +121,15 @@ def quiet_moto_logs() -> None:
 def local_bucket(stage: str = LOCAL_STAGE) -> str:
     """The data bucket's local name: the API's local default (functions/settings.py)."""
     return f"{SERVICE}-{stage}-data"
+
+
+def create_tables(dynamodb, stage: str = LOCAL_STAGE) -> None:
+    """The tables of infra/storage.yml (the local API's definitions), unless they exist."""
+    from gesture_stack.localapi import table_definitions
+
+    for spec in table_definitions(stage).values():
+        with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+            dynamodb.create_table(**spec)
 
 
 def create_stack(sfn, codebuild, s3, bucket: str, stage: str = LOCAL_STAGE) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """S3 keys of pipeline runs: one folder per run, data layers named for what they hold.
 
     runs/<run_id>/raw/windows.jsonl        device sample windows the collect job exported
+    runs/<run_id>/raw/events.jsonl         gesture events the devices reported in that range
     runs/<run_id>/raw/manifest.json        what the collect job took (filter, counts, digest)
     runs/<run_id>/models/<version>/<file>  the model folder the retrain job trained
     runs/<run_id>/reporting/promotion.json why the candidate was (not) promoted
@@ -31,6 +32,10 @@ def run_prefix(run_id: str) -> str:
 
 def raw_windows_key(run_id: str) -> str:
     return run_prefix(run_id) + "raw/windows.jsonl"
+
+
+def raw_events_key(run_id: str) -> str:
+    return run_prefix(run_id) + "raw/events.jsonl"
 
 
 def raw_manifest_key(run_id: str) -> str:

@@ -80,6 +80,8 @@ class LocalPipeline:
         self.s3 = boto3.client("s3", region_name=local_stack.REGION)
         self.sfn = boto3.client("stepfunctions", region_name=local_stack.REGION)
         codebuild = boto3.client("codebuild", region_name=local_stack.REGION)
+        self.dynamodb = boto3.client("dynamodb", region_name=local_stack.REGION)
+        local_stack.create_tables(self.dynamodb, self.stage)
         self.codebuild = self._run_build or self._local_codebuild()
         patch = patched_moto(self.codebuild, self.retry_delay_scale)
         patch.__enter__()

@@ -1,7 +1,8 @@
 """What a job reads from its environment: the same names in CodeBuild and on a laptop.
 
-CodeBuild gets DATA_BUCKET from its project (infra/pipeline.yml) and RUN_ID, STAGE,
-TIME_FROM, TIME_TO, TRAINING from the state machine's EnvironmentVariablesOverride.
+CodeBuild gets DATA_BUCKET (and EVENTS_TABLE for collect) from its project (infra/pipeline.yml)
+and RUN_ID, STAGE, TIME_FROM, TIME_TO, TRAINING from the state machine's
+EnvironmentVariablesOverride.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class JobSettings:
     time_from: date | None = None
     time_to: date | None = None
     training: dict = field(default_factory=dict)
+    events_table: str = ""
 
     @classmethod
     def from_env(cls, job: str, env: dict[str, str] | None = None) -> JobSettings:
@@ -50,6 +52,7 @@ class JobSettings:
             time_from=_day(env, "TIME_FROM"),
             time_to=_day(env, "TIME_TO"),
             training=_training(env.get("TRAINING", "")),
+            events_table=env.get("EVENTS_TABLE", ""),
         )
 
 

@@ -1,8 +1,12 @@
-"""Collect job: export the device sample windows of a time range into a run's raw layer.
+"""Collect job: export a time range of device data into a run's raw layer.
 
-Reads raw/samples/ (functions/storage_layout.py), keeps windows whose UTC day is within
-[TIME_FROM, TIME_TO], and writes runs/<run_id>/raw/windows.jsonl plus a manifest of what it
-took. Same run id -> same output, so a retried build is harmless.
+- sample windows: raw/samples/ in the bucket (functions/storage_layout.py), kept when their
+  UTC day is within [TIME_FROM, TIME_TO], with their labels -> runs/<run_id>/raw/windows.jsonl
+- gesture events: the events table's fleet-by-day index, one query per UTC day of the range
+  (TIME_FROM defaults to EVENTS_LOOKBACK_DAYS before TIME_TO) -> runs/<run_id>/raw/events.jsonl
+- runs/<run_id>/raw/manifest.json: what it took (filter, counts, digest of the window keys)
+
+Same run id and data -> same output, so a retried build is harmless.
 """
 
 from __future__ import annotations
@@ -12,13 +16,19 @@ import json
 import shutil
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+
+import boto3
 
 from functions import storage_layout
+from functions.adapters.events_table import EventsTable
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, list_keys, s3_client
 from pipeline.jobs.result import write_result
 from pipeline.settings import JobSettings, SettingsError
+
+EVENTS_LOOKBACK_DAYS = 30
+_ALL_FLEET_KEYS = ("0", "9999999999999~")  # fleet_key = <t_ms:013d>#<device>#<seq>
 
 
 def in_range(day: str, start: date | None, end: date | None) -> bool:
@@ -27,42 +37,73 @@ def in_range(day: str, start: date | None, end: date | None) -> bool:
     return (start is None or d >= start) and (end is None or d <= end)
 
 
-def collect(settings: JobSettings, s3) -> dict:
-    sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
-    lines, devices, labels, digest = [], Counter(), Counter(), hashlib.sha256()
+def event_days(start: date | None, end: date | None, today: date) -> list[str]:
+    """The UTC days (fleet index partitions) to read, oldest first."""
+    last = end or today
+    first = start or last - timedelta(days=EVENTS_LOOKBACK_DAYS)
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in rows).encode()
+
+
+def export_windows(settings: JobSettings, s3) -> tuple[list[dict], str]:
+    rows, digest = [], hashlib.sha256()
     for key in list_keys(s3, settings.bucket, storage_layout.raw_samples_prefix()):
         try:
             parts = storage_layout.parse_raw_sample_key(key)
         except ValueError:
             continue  # not a sample window (a stray object); never part of the export
-        if not in_range(str(parts["date"]), settings.time_from, settings.time_to):
-            continue
-        window = json.loads(s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read())
-        lines.append(json.dumps({"key": key, **window}, sort_keys=True))
-        devices[str(parts["device_id"])] += 1
-        labels[str(window.get("label"))] += 1
-        digest.update(key.encode() + b"\n")
-    body = ("\n".join(lines) + "\n").encode() if lines else b""
-    windows_key = sink.put_bytes(run_layout.raw_windows_key(settings.run_id), body)
+        if in_range(str(parts["date"]), settings.time_from, settings.time_to):
+            window = json.loads(s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read())
+            rows.append({"key": key, "device_id": parts["device_id"], **window})
+            digest.update(key.encode() + b"\n")
+    return rows, digest.hexdigest()
+
+
+def export_events(settings: JobSettings, dynamodb, days: list[str]) -> list[dict]:
+    table = EventsTable(dynamodb, settings.events_table)
+    rows = []
+    for day in days:
+        found = table.query_day(day, *_ALL_FLEET_KEYS, limit=10**9)
+        rows += sorted(found, key=lambda r: r["fleet_key"])
+    return rows
+
+
+def collect(settings: JobSettings, s3, dynamodb=None, today: date | None = None) -> dict:
+    sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
+    windows, keys_sha256 = export_windows(settings, s3)
+    sink.put_bytes(run_layout.raw_windows_key(settings.run_id), jsonl(windows))
+    days = event_days(settings.time_from, settings.time_to, today or datetime.now(UTC).date())
+    events = export_events(settings, dynamodb, days) if settings.events_table else []
+    sink.put_bytes(run_layout.raw_events_key(settings.run_id), jsonl(events))
     manifest = {
         "schema": 1,
         "run_id": settings.run_id,
         "stage": settings.stage,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source_prefix": storage_layout.raw_samples_prefix(),
         "time_from": settings.time_from.isoformat() if settings.time_from else None,
         "time_to": settings.time_to.isoformat() if settings.time_to else None,
-        "windows": len(lines),
-        "windows_key": windows_key,
-        "keys_sha256": digest.hexdigest(),
-        "by_device": dict(sorted(devices.items())),
-        "by_label": dict(sorted(labels.items())),
+        "windows": {
+            "source_prefix": storage_layout.raw_samples_prefix(),
+            "count": len(windows),
+            "keys_sha256": keys_sha256,
+            "by_device": dict(sorted(Counter(w["device_id"] for w in windows).items())),
+            "by_label": dict(sorted(Counter(str(w.get("label")) for w in windows).items())),
+        },
+        "events": {
+            "table": settings.events_table or None,
+            "days": [days[0], days[-1]] if settings.events_table else None,
+            "count": len(events),
+            "by_gesture": dict(sorted(Counter(e["gesture"] for e in events).items())),
+        },
     }
     manifest_key = sink.put_json(run_layout.raw_manifest_key(settings.run_id), manifest)
     return {
         "run_id": settings.run_id,
-        "windows": len(lines),
-        "devices": len(devices),
+        "windows": len(windows),
+        "events": len(events),
         "manifest_key": manifest_key,
     }
 
@@ -74,7 +115,8 @@ def main() -> int:
         print(f"collect: {exc}", file=sys.stderr)
         return 2
     shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
-    result = collect(settings, s3_client())
+    dynamodb = boto3.client("dynamodb") if settings.events_table else None
+    result = collect(settings, s3_client(), dynamodb)
     write_result(settings.work_dir, result)
     return 0
 

@@ -102,7 +102,8 @@ def test_projects_are_named_for_service_and_stage_and_run_the_repo_buildspecs(pa
         assert props["Name"] == f"gesture-stack-ci-{job}"
         assert props["Source"]["BuildSpec"] == f"buildspecs/{job}.yml"
         env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
-        assert env == {"DATA_BUCKET": {"Ref": "DataBucket"}, "STAGE": "ci"}
+        events = {"EVENTS_TABLE": {"Ref": "EventsTable"}} if job == "collect" else {}
+        assert env == {"DATA_BUCKET": {"Ref": "DataBucket"}, "STAGE": "ci", **events}
     names = {
         res[f"{m}StateMachine"]["Properties"]["StateMachineName"]
         for m in ("Main", "Collect", "Retrain")
@@ -115,12 +116,17 @@ def test_projects_are_named_for_service_and_stage_and_run_the_repo_buildspecs(pa
 
 
 @pytest.mark.parametrize(
-    ("role", "writes"),
-    [("CollectProjectRole", {"runs/*"}), ("RetrainProjectRole", {"runs/*", "models/*"})],
+    ("role", "writes", "queries"),
+    [
+        ("CollectProjectRole", {"runs/*"}, {"${EventsTable.Arn}/index/fleet-by-day"}),
+        ("RetrainProjectRole", {"runs/*", "models/*"}, set()),
+    ],
 )
-def test_job_roles_write_only_their_bucket_prefixes(packaged_template, role, writes):
+def test_job_roles_write_only_their_bucket_prefixes(packaged_template, role, writes, queries):
     pairs = granted(packaged_template, role)
     put = {r.removeprefix("${DataBucket.Arn}/") for a, r in pairs if a == "s3:PutObject"}
     assert put == writes
+    assert {r for a, r in pairs if a.startswith("dynamodb:")} == queries
+    assert {a for a, _ in pairs if a.startswith("dynamodb:")} <= {"dynamodb:Query"}
     assert all(r != "*" for _, r in pairs)
-    assert {a.split(":")[0] for a, _ in pairs} == {"logs", "s3"}
+    assert {a.split(":")[0] for a, _ in pairs} <= {"logs", "s3", "dynamodb"}

@@ -8,7 +8,7 @@ import pytest
 
 from gesture_stack.cli import main as cli
 from pipeline import run_layout
-from pipeline.jobs.collect import in_range
+from pipeline.jobs.collect import event_days, in_range
 from pipeline.settings import JobSettings, SettingsError
 
 ENV = {"DATA_BUCKET": "b", "RUN_ID": "r1", "STAGE": "dev"}
@@ -46,6 +46,13 @@ def test_time_range_is_inclusive_and_open_ended():
     assert in_range("2026-01-02", date(2026, 1, 2), date(2026, 1, 2))
     assert not in_range("2026-01-03", None, date(2026, 1, 2))
     assert in_range("2020-01-01", None, None)
+
+
+def test_event_days_default_to_a_lookback_window_ending_today():
+    today = date(2026, 3, 10)
+    assert event_days(date(2026, 3, 1), date(2026, 3, 2), today) == ["2026-03-01", "2026-03-02"]
+    days = event_days(None, None, today)
+    assert (days[0], days[-1], len(days)) == ("2026-02-08", "2026-03-10", 31)
 
 
 def test_run_layout_keys_and_manifest_lookup():

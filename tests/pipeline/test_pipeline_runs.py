@@ -4,9 +4,13 @@ the buildspecs (training is the fast fake unless a test says otherwise)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from functions import storage_layout
-from pipeline import run_layout
+from functions.adapters.events_table import EventsTable
+from functions.domain.events import to_records
+from functions.models import EventBatch
+from pipeline import local_stack, run_layout
 from pipeline.moto_adapter import BuildResult
 from tests.pipeline.conftest import read_json
 
@@ -55,7 +59,18 @@ def test_non_boolean_flag_fails_with_a_clear_error(local_pipeline):
     assert "run_data_collect" in result.cause
 
 
-def test_collect_branch_exports_windows_in_range_and_the_overrides_reach_the_job(
+def put_events(p, device: str, *events: tuple[int, int, str]) -> None:
+    batch = EventBatch(
+        events=[
+            {"seq": seq, "gesture": g, "t_ms": t, "score": 0.9, "model_version": "v1"}
+            for seq, t, g in events
+        ]
+    )
+    records = to_records(device, batch, datetime.now(UTC), retention_days=365)
+    EventsTable(p.dynamodb, local_stack.table_names()["EventsTable"]).put_new(records)
+
+
+def test_collect_branch_exports_windows_and_events_in_range_and_the_overrides_reach_the_job(
     local_pipeline,
 ):
     day = 86_400_000
@@ -63,6 +78,8 @@ def test_collect_branch_exports_windows_in_range_and_the_overrides_reach_the_job
     with local_pipeline() as p:
         inside = [put_window(p, "dev-1", t0 + day, "x"), put_window(p, "dev-2", t0 + 2 * day, "y")]
         put_window(p, "dev-1", t0 + 9 * day, "circle")  # after time_to
+        put_events(p, "dev-1", (1, t0 + day + 5, "circle"), (2, t0 + 9 * day, "x"))
+        put_events(p, "dev-2", (7, t0 + 2 * day, "y"))
         result = p.run(
             {
                 **BOTH_OFF,
@@ -75,16 +92,20 @@ def test_collect_branch_exports_windows_in_range_and_the_overrides_reach_the_job
         manifest = read_json(p.s3, p.bucket, run_layout.raw_manifest_key("collect-run"))
         windows = p.s3.get_object(Bucket=p.bucket, Key=run_layout.raw_windows_key("collect-run"))
         exported = [json.loads(line)["key"] for line in windows["Body"].read().splitlines()]
+        events = p.s3.get_object(Bucket=p.bucket, Key=run_layout.raw_events_key("collect-run"))
+        events = [json.loads(line) for line in events["Body"].read().splitlines()]
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert "Retrain" not in entered(result, "main")
     assert entered(result, "collect")[-1] == "Collected"
     # RUN_ID, STAGE, TIME_FROM, TIME_TO came from the state machine's EnvironmentVariablesOverride
     assert (manifest["run_id"], manifest["stage"]) == ("collect-run", "local")
     assert (manifest["time_from"], manifest["time_to"]) == ("2026-01-02", "2026-01-03")
-    assert exported == inside and manifest["windows"] == 2
-    assert manifest["by_label"] == {"x": 1, "y": 1}
+    assert exported == inside and manifest["windows"]["count"] == 2
+    assert manifest["windows"]["by_label"] == {"x": 1, "y": 1}
+    assert [(e["device_id"], e["seq"]) for e in events] == [("dev-1", 1), ("dev-2", 7)]
+    assert manifest["events"]["by_gesture"] == {"circle": 1, "y": 1}
     collect_out = result.output["collect"]["output"]
-    assert collect_out["result"]["windows"] == 2
+    assert (collect_out["result"]["windows"], collect_out["result"]["events"]) == (2, 2)
 
 
 def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(local_pipeline):
