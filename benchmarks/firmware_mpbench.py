@@ -27,9 +27,14 @@ def load_counts(path):
 
     from gesture.fakes import counts_from_counts_csv
 
-    flat = array("h")
+    with open(path) as f:
+        rows = sum(1 for _ in f) - 1
+    flat = array("h", bytes(12 * rows))
+    i = 0
     for c in counts_from_counts_csv(path):
-        flat.extend(c)
+        for v in c:
+            flat[i] = v
+            i += 1
     return flat
 
 
@@ -137,7 +142,7 @@ class Original:
             self.events += 1
 
 
-def measure(run, n):
+def measure(run, n, nb=200):
     """(GC heap bytes left behind per call, us per call, bytes requested per call) of run(n).
 
     Bytes: gc.mem_alloc() growth with the collector off counts what a call leaves on the GC
@@ -145,7 +150,6 @@ def measure(run, n):
     again at once, such as large call frames, which leave nothing behind.
     Time: best of 5 runs with the collector on, so collecting the garbage is part of the cost.
     """
-    nb = min(n, 1000)
     gc.collect()
     gc.disable()
     a0, m0 = gc.mem_alloc(), micropython.mem_total()
@@ -184,7 +188,7 @@ def bench_chain(counts_path, model_dir):
     report("ours_chain", measure(lambda k: ours_run(clock, sampler, det, k), n))
     out("ours_inferences", det.inferences - inf0)
     # ours, one inference (features + model + debouncer) on a full window
-    report("ours_inference", measure(lambda k: [det._infer() for _ in range(k)], 500))
+    report("ours_inference", measure(lambda k: [det._infer() for _ in range(k)], 800, 40))
     # original style
     orig = Original(counts, manifest, score)
     clock = orig.clock
@@ -196,7 +200,7 @@ def bench_chain(counts_path, model_dir):
     run_orig(warm)
 
     report("orig_chain", measure(run_orig, n))
-    report("orig_inference", measure(lambda k: [orig.infer() for _ in range(k)], 500))
+    report("orig_inference", measure(lambda k: [orig.infer() for _ in range(k)], 800, 40))
     orig.decimation = 10**6  # per-sample path only: read and convert, no window step
     report("orig_sample", measure(run_orig, n))
 
