@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,38 @@ def run_firmware(config: dict, cwd: Path, timeout: float = 60):
 
     (cwd / "config.json").write_text(json.dumps(config))
     return run_micropython([str(FIRMWARE / "main.py"), "config.json"], cwd=cwd, timeout=timeout)
+
+
+QUEUED = re.compile(r"gs-queued seq=(\d+) gesture=(\w+) t_ms=(\d+)")
+
+
+def device_config(tmp_path, url, recording, **overrides):
+    return {
+        "mode": "device",
+        "api_url": url,
+        "api_key": "key-1",
+        "recording": str(recording),
+        "model_dir": str(write_rules_model(tmp_path / "model")),
+        "data_dir": str(tmp_path / "data"),
+        "batch_size": 2,
+        "backoff_ms": [50, 400],
+        "http_timeout_s": 0.5,
+        "telemetry_period_s": 5,
+        "ota_period_s": 3600,
+        "drain_s": 20,
+        **overrides,
+    }
+
+
+def queued(stdout):
+    return [(int(s), g, int(t)) for s, g, t in QUEUED.findall(stdout)]
+
+
+def stored(api):
+    return [(e["seq"], e["gesture"], e["t_ms"]) for e in api.events]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -5,9 +5,15 @@ import hashlib
 import json
 
 import pytest
-from fake_api import FakeApi
-from fw_harness import compile_mpy, run_firmware, write_rules_model, write_synthetic_recording
-from test_delivery import device_config, queued
+from fw_fake_api import FakeApi
+from fw_harness import (
+    compile_mpy,
+    device_config,
+    queued,
+    run_firmware,
+    write_rules_model,
+    write_synthetic_recording,
+)
 
 NEW = "20260202000000-0000a001"
 

@@ -5,8 +5,13 @@ import json
 import time
 import urllib.request
 
-from fw_harness import run_firmware, write_rules_model, write_synthetic_recording
-from test_delivery import device_config, queued
+from fw_harness import (
+    device_config,
+    queued,
+    run_firmware,
+    write_rules_model,
+    write_synthetic_recording,
+)
 
 from gesture_stack.localapi import LocalApi
 

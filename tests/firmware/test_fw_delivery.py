@@ -1,56 +1,23 @@
 """Every event arrives exactly once and in order: API answering 500, timing out, dropping
 connections, down for a while, and the device rebooting with events still queued."""
 
-import re
-import socket
 import subprocess
 import threading
 import time
 
 import pytest
-from fake_api import FakeApi
+from fw_fake_api import FakeApi
 from fw_harness import (
     FIRMWARE,
     MICROPYTHON,
+    device_config,
+    free_port,
     micropython_env,
+    queued,
     run_firmware,
-    write_rules_model,
+    stored,
     write_synthetic_recording,
 )
-
-QUEUED = re.compile(r"gs-queued seq=(\d+) gesture=(\w+) t_ms=(\d+)")
-
-
-def device_config(tmp_path, url, recording, **overrides):
-    return {
-        "mode": "device",
-        "api_url": url,
-        "api_key": "key-1",
-        "recording": str(recording),
-        "model_dir": str(write_rules_model(tmp_path / "model")),
-        "data_dir": str(tmp_path / "data"),
-        "batch_size": 2,
-        "backoff_ms": [50, 400],
-        "http_timeout_s": 0.5,
-        "telemetry_period_s": 5,
-        "ota_period_s": 3600,
-        "drain_s": 20,
-        **overrides,
-    }
-
-
-def queued(stdout):
-    return [(int(s), g, int(t)) for s, g, t in QUEUED.findall(stdout)]
-
-
-def stored(api):
-    return [(e["seq"], e["gesture"], e["t_ms"]) for e in api.events]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import json
 
-from fake_api import FakeApi
+from fw_fake_api import FakeApi
 from fw_harness import FIRMWARE, write_rules_model, write_synthetic_recording
 
 from gesture_stack.cli import main
