@@ -1,8 +1,8 @@
 """Calibrate the debouncer on validation streams: pick the parameters users feel best.
 
-The time offset comes first (detections should land on the middle of the true event); then a
-grid over threshold, run length, gap and refractory time is scored by event F1, smoothed over
-neighbouring thresholds and run lengths so the choice does not sit on a knife edge.
+The time offset comes first, per run length (detections should land on the middle of the true
+event); then a grid over threshold, run length, gap and refractory time is scored by event F1
+and the centre of the near-best region is chosen, so the choice does not sit on a knife edge.
 """
 
 from __future__ import annotations
@@ -58,27 +58,35 @@ def calibrate(
     grid: dict,
     hop_ms: int,
     tolerance_ms: int,
+    margin: float = 0.01,
 ) -> tuple[dict, EventScore]:
-    """Best debouncer parameters on the scored streams and their score there."""
-    thresholds, hits = grid["threshold"], grid["min_hits"]
+    """Debouncer parameters for the scored streams and their score there.
+
+    Every combination is scored; those within `margin` of the best F1 form the good region,
+    and the choice is its centre (median run length, then median threshold), not its edge:
+    the region's edges are where unseen data tips over.
+    """
+    thresholds, hits = sorted(grid["threshold"]), sorted(grid["min_hits"])
     refractory = [max(0, round(r * 1000 / hop_ms)) for r in grid["refractory_s"]]
-    base = {"threshold": 0.5, "min_hits": 2, "max_gap": 1, "refractory": refractory[-1]}
-    offset = time_offset(scored, classes, base)
+    offsets = {
+        m: time_offset(scored, classes, {"threshold": 0.5, "min_hits": m, "max_gap": 1,
+                                         "refractory": refractory[-1]})
+        for m in hits
+    }  # fmt: skip
     results: dict[tuple, tuple[dict, EventScore]] = {}
     for t, m, g, r in itertools.product(thresholds, hits, grid["max_gap"], refractory):
         params = {"threshold": t, "min_hits": m, "max_gap": g, "refractory": r}
-        params["time_offset"] = offset
+        params["time_offset"] = offsets[m]
         results[(t, m, g, r)] = (params, evaluate(scored, classes, params, tolerance_ms))
+    top = max(s.f1 for _, s in results.values())
+    good = [k for k, (_, s) in results.items() if s.f1 >= top - margin]
+    m = _median([k[1] for k in good])
+    t = _median([k[0] for k in good if k[1] == m])
+    pick = max((k for k in good if k[:2] == (t, m)), key=lambda k: (results[k][1].f1, k[3]))
+    return results[pick]
 
-    def smoothed(key: tuple) -> float:
-        t, m, g, r = key
-        ti, mi = thresholds.index(t), hits.index(m)
-        near = [
-            results[(thresholds[a], hits[b], g, r)][1].f1
-            for a in range(max(ti - 1, 0), min(ti + 2, len(thresholds)))
-            for b in range(max(mi - 1, 0), min(mi + 2, len(hits)))
-        ]
-        return results[key][1].f1 + float(np.mean(near))
 
-    best = max(results, key=lambda k: (smoothed(k), -results[k][1].idle_fp, k[1], k[0]))
-    return results[best]
+def _median(values: list) -> float | int:
+    """The lower median of the values (always one of them)."""
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]

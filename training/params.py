@@ -18,6 +18,7 @@ class _Strict(BaseModel):
 class SplitParams(_Strict):
     test_fraction: float = Field(0.2, gt=0, lt=1)
     folds: int = Field(3, ge=2)
+    rest_gap_s: tuple[float, float] = (0.0, 0.0)
     chunk_s: float = 30.0
     stream_s: float = 120.0
 

@@ -23,6 +23,7 @@ from training.evaluation import EventScore
 from training.featurize import CLASSES, WindowSpec
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
 from training.params import Candidate, TrainParams, load_params
+from training.report import write_report
 from training.seed_data import SEED_FILE, load_seed_windows, recover_timelines
 from training.selection import (
     CandidateResult,
@@ -77,7 +78,8 @@ def split_streams(streams: list[Stream], params: TrainParams) -> dict[str, list[
         if not members:
             raise ValueError(f"split {name!r} is empty: too little data ({len(streams)} groups)")
         order = [members[i] for i in rng.permutation(len(members))]
-        out[name] = concatenate(order, name, params.split.stream_s)
+        gap = tuple(params.split.rest_gap_s)
+        out[name] = concatenate(order, name, params.split.stream_s, gap, params.seed)
     return out
 
 
@@ -204,6 +206,7 @@ def train(
         out, estimator, selected.spec, postprocess, metrics, info, vectors_from, params
     )
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
+    write_report(out, manifest, test_scored, test_score, rows)
     progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
     return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator)
 

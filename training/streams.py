@@ -27,6 +27,7 @@ from training.seed_data import LABEL_NAMES, Timeline
 JOIN_SAMPLES = 20  # 200 ms over which a join's offset fades out
 ACC_ACTIVE = 2.5  # m/s^2 away from the resting value
 GYRO_ACTIVE = 40.0  # deg/s
+REST_NOISE = np.array([0.05, 0.05, 0.05, 0.3, 0.3, 0.3])  # sensor noise at rest (SI)
 
 
 @dataclass
@@ -141,10 +142,26 @@ def chunk(stream: Stream, chunk_s: float) -> list[Stream]:
     return pieces
 
 
-def concatenate(streams: list[Stream], name: str, max_s: float = 120.0) -> list[Stream]:
-    """Join streams (in the given order) into fewer, longer streams of at most about max_s."""
+def rest_gap(after: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n samples of the device at rest where `after` ends: its last value plus sensor noise."""
+    return after[-1][None, :] + rng.normal(0, 1, (n, 6)) * REST_NOISE
+
+
+def concatenate(
+    streams: list[Stream],
+    name: str,
+    max_s: float = 120.0,
+    gap_s: tuple[float, float] = (0.0, 0.0),
+    seed: int = 0,
+) -> list[Stream]:
+    """Join streams (in the given order) into fewer, longer streams of at most about max_s,
+    with the device resting for gap_s seconds between them (gestures rarely come back to back)."""
+    rng = np.random.default_rng(seed)
     out, batch, length = [], [], 0
     for s in streams:
+        if batch and gap_s[1] > 0:
+            n = int(rng.uniform(*gap_s) * 1000 / STEP_MS)
+            batch.append(Stream("rest", rest_gap(batch[-1].samples, n, rng), group=""))
         batch.append(s)
         length += len(s.samples)
         if length * STEP_MS >= max_s * 1000:
@@ -167,7 +184,7 @@ def _join_streams(batch: list[Stream], name: str) -> Stream:
         for s, o in zip(batch, offsets, strict=True)
         for a, b in s.ignore
     ]
-    group = "+".join(sorted({s.group for s in batch}))
+    group = "+".join(sorted({s.group for s in batch if s.group}))
     return Stream(name, quantise(samples), events, group, ignore)
 
 

@@ -1,0 +1,201 @@
+"""Training benchmark: our model vs an original-style model on held-out real seed events.
+
+    .venv/bin/python -m benchmarks.training_model [--write]
+
+Trains the default grid on ../shared/data/seed-imu (timed), then builds the original project's
+model (RandomForest, 4 trees, 5 signals without gyro_x, 20 Hz time points, trained on the seed
+windows as labelled, debounced with "9 hits spanning 450 ms, most frequent of the first 9") on
+the same training groups. Both are scored as events on the same held-out test streams, and timed
+side by side in one micropython run (features + model.score per window). `--write` replaces the
+`## Training` section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Training"
+COMMAND = ".venv/bin/python -m benchmarks.training_model --write"
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+ORIGINAL_POSTPROCESS = {"threshold": 0.0, "min_hits": 9, "max_gap": 10, "refractory": 0}
+TIMING = """
+import sys, json, time
+sys.path.insert(0, {lib!r})
+sys.path.insert(0, {tmp!r})
+from gesture.features import Features
+from gesture.window import RawWindow
+rows = [[int(v) for v in line.split()] for line in open({counts!r})]
+def bench(name):
+    manifest = json.load(open({tmp!r} + '/' + name + '.json'))
+    model = __import__(name)
+    w = RawWindow(manifest['window'], manifest['decimation'])
+    f = Features(manifest['features'], manifest['signals'], manifest['window'])
+    vec = f.new_vector()
+    total = 0
+    score_total = 0
+    n = 0
+    for row in rows:
+        if w.push(*row) and w.full:
+            t0 = time.ticks_us()
+            f.fill(w, vec)
+            t1 = time.ticks_us()
+            model.score(vec)
+            t2 = time.ticks_us()
+            total += t2 - t0
+            score_total += t2 - t1
+            n += 1
+    return total / n, score_total / n
+print(json.dumps({{'ours': bench('ours'), 'original': bench('original')}}))
+"""
+
+
+def seed_dir() -> Path:
+    default = REPO / ".." / "shared" / "data" / "seed-imu"
+    return Path(os.environ.get("GESTURE_SEED_DATA", default))
+
+
+def original_model(result, params):
+    """RF 4 trees on the dev groups' seed windows, as the original project trained it."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from training.featurize import CLASSES, features
+    from training.rawunits import si_to_counts
+    from training.seed_data import LABEL_NAMES, load_seed_windows, recover_timelines
+    from training.selection import spec_of
+
+    seed = load_seed_windows(seed_dir())
+    test_groups = {g for s in result.test_scored for g in s.stream.group.split("+")}
+    rows = [r for t in recover_timelines(seed) if str(t.group) not in test_groups for r in t.rows]
+    candidate = params.grid("original")[0]
+    spec = spec_of(candidate)
+    step = 20 // spec.rate_hz
+    x = features(si_to_counts(seed.windows[rows][:, ::step]), spec)
+    y = np.array([CLASSES.index(LABEL_NAMES[k]) for k in seed.label[rows]])
+    est = RandomForestClassifier(n_estimators=4, random_state=params.seed, n_jobs=2).fit(x, y)
+    return est, spec
+
+
+def evaluate_original(est, spec, result, params):
+    from training.calibration import evaluate
+    from training.featurize import CLASSES
+    from training.selection import score_streams
+
+    scored = score_streams(est, [s.stream for s in result.test_scored], spec)
+    pp = ORIGINAL_POSTPROCESS | {"time_offset": 50}  # window centre
+    return evaluate(scored, list(CLASSES), pp, params.tolerance_ms)
+
+
+def micropython_timing(result, est, spec, tmp: Path) -> dict:
+    from training.export import compile_mpy, to_python
+    from training.rawunits import si_to_counts
+
+    shutil.copy(result.model_dir / "model.mpy", tmp / "ours.mpy")
+    (tmp / "ours.json").write_text((result.model_dir / "manifest.json").read_text())
+    compile_mpy(to_python(est), tmp / "original.mpy")
+    (tmp / "original.json").write_text(
+        json.dumps({"window": spec.window, "decimation": spec.decimation,
+                    "features": spec.features, "signals": list(spec.signals)})
+    )  # fmt: skip
+    counts = si_to_counts(result.test_scored[0].stream.samples[:12000])
+    (tmp / "counts.txt").write_text("\n".join(" ".join(map(str, r)) for r in counts.tolist()))
+    script = TIMING.format(lib=str(REPO / "firmware" / "lib"), tmp=str(tmp),
+                           counts=str(tmp / "counts.txt"))  # fmt: skip
+    done = subprocess.run([str(MICROPYTHON), "-c", script], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    out = json.loads(done.stdout)
+    return out | {"original_mpy": (tmp / "original.mpy").stat().st_size}
+
+
+def run() -> str:
+    from training.params import load_params
+    from training.pipeline import train
+
+    params = load_params()
+    with tempfile.TemporaryDirectory(prefix="gs-train-bench-") as tmp:
+        tmp = Path(tmp)
+        started = time.perf_counter()
+        result = train(seed_dir(), tmp / "model", "default", params, tmp / "layers")
+        train_s = time.perf_counter() - started
+        est, spec = original_model(result, params)
+        orig = evaluate_original(est, spec, result, params)
+        timing = micropython_timing(result, est, spec, tmp)
+    ours = result.test
+    m = result.manifest
+    rows = [
+        ("event F1, held-out real events", f"{ours.f1:.3f}", f"{orig.f1:.3f}"),
+        ("precision / recall", f"{ours.precision:.3f} / {ours.recall:.3f}",
+         f"{orig.precision:.3f} / {orig.recall:.3f}"),
+        ("events found / missed / false", f"{ours.tp} / {ours.fn} / {ours.fp}",
+         f"{orig.tp} / {orig.fn} / {orig.fp}"),
+        ("false events on idle (per idle minute)",
+         f"{ours.idle_fp} ({ours.false_per_idle_minute:.2f})",
+         f"{orig.idle_fp} ({orig.false_per_idle_minute:.2f})"),
+        (".mpy bytes", str(m.files["model.mpy"].bytes), str(timing["original_mpy"])),
+        ("features + score per window, µs (micropython)", f"{timing['ours'][0]:.0f}",
+         f"{timing['original'][0]:.0f}"),
+        ("model.score per window, µs (micropython)", f"{timing['ours'][1]:.0f}",
+         f"{timing['original'][1]:.0f}"),
+    ]  # fmt: skip
+    ratio = timing["original"][0] / timing["ours"][0]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{COMMAND}` ({os.cpu_count()} cores; micropython unix port v1.28, 64-bit).",
+        f"Held-out test: {ours.tp + ours.fn} real events from whole seed groups never used for",
+        f"training or selection; {ours.idle_minutes:.2f} idle minutes; match tolerance "
+        f"{params.tolerance_ms} ms. Selected: `{result.selected.candidate.key}`, debouncer "
+        f"`{json.dumps(m.postprocess.model_dump())}`.",
+        "Original-style: RandomForest 4 trees (unlimited depth), acc_x/y/z + gyro_y/z, 20 Hz time",
+        "points, trained on the dev groups' seed windows as labelled, debounced as the original",
+        "device did. Both timed in one micropython run over the same test stream.",
+        "",
+        "| metric | this model | original-style |",
+        "| --- | --- | --- |",
+        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        f"| train time, default grid on real data | {train_s:.1f} s | - |",
+        "",
+        f"training-bench f1={ours.f1:.3f} original_f1={orig.f1:.3f} idle_fp={ours.idle_fp} "
+        f"mpy_bytes={m.files['model.mpy'].bytes} inference_ratio_original_over_ours={ratio:.2f} "
+        f"train_s={train_s:.1f}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
+    """Replace (or append) only the `## Training` section."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text + "\n", current)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(updated)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = parser.parse_args()
+    text = run()
+    print(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
