@@ -31,9 +31,13 @@ def log(*parts):
 class App:
     """Everything the device runs, wired from a configuration dict and a board."""
 
-    def __init__(self, cfg, board):
+    def __init__(self, cfg, board, clock_synced=True, net=netboot):
         self.cfg = cfg
         self.board = board
+        self.net = net
+        # Until NTP has answered, event times are provisional: nothing is sent (the API would
+        # reject them); once synced, queued times are shifted onto the real clock.
+        self.clock_synced = clock_synced
         self.ring = SampleRing(cfg["ring_samples"])
         self.imu = MPU6500(board.i2c, sleep_ms=None if board.simulated else time.sleep_ms)
         self.sampler = Sampler(self.imu, self.ring)
@@ -159,10 +163,11 @@ class App:
     # -- main loop -------------------------------------------------------------------
     def start(self):
         if self.t0_ms is None:
-            self.t0_ms = 0 if self.replay else netboot.epoch_ms()
+            self.t0_ms = 0 if self.replay else self.net.epoch_ms()
         self.started_ms = self.board.ticks_ms()
         self.next_heartbeat = self.started_ms
         self.next_ota = self.started_ms
+        self.next_clock = self.started_ms
         self.sampler.start(self.board, CAPTURE_HZ)
 
     def step(self):
@@ -173,12 +178,34 @@ class App:
         board, cfg = self.board, self.cfg
         now = board.ticks_ms()
         if board.ticks_diff(now, self.next_heartbeat) >= 0:
-            self.next_heartbeat = now + cfg["telemetry_period_s"] * 1000
+            self.next_heartbeat = time.ticks_add(now, cfg["telemetry_period_s"] * 1000)
             self.heartbeat()
+        if not self.clock_synced:
+            if board.ticks_diff(now, self.next_clock) >= 0:
+                self.next_clock = time.ticks_add(now, self.cfg["clock_retry_s"] * 1000)
+                self.try_clock_sync()
+            return
         if board.ticks_diff(now, self.next_ota) >= 0:
-            self.next_ota = now + cfg["ota_period_s"] * 1000
+            self.next_ota = time.ticks_add(now, cfg["ota_period_s"] * 1000)
             self.check_model()
         self.service_network(now)
+
+    def try_clock_sync(self):
+        """Retry Wi-Fi and NTP; on success move every queued time onto the real clock."""
+        self.net.kick_wifi(self.cfg["wifi"])
+        if not self.net.sync_time(self.cfg["ntp_host"], retries=1, log=log):
+            return
+        t0 = self.net.epoch_ms() - self.ring.written * STEP_MS
+        delta = t0 - self.t0_ms
+        self.t0_ms = t0
+
+        def shift(record):
+            record["t_ms"] += delta
+
+        for uplink in self.uplinks:
+            uplink.outbox.update_records(shift)
+        self.clock_synced = True
+        log(f"gs-clock synced: queued times moved by {delta} ms")
 
     def run(self):
         """Run until the simulated recording ends (forever on the board), then drain outboxes."""
@@ -197,7 +224,12 @@ class App:
         """Simulation end: keep delivering (real time passes too) until queues are empty."""
         deadline = time.ticks_add(time.ticks_ms(), int(max_s * 1000))
         while self.pending() and time.ticks_diff(deadline, time.ticks_ms()) > 0:
-            self.service_network(self.board.ticks_ms())
+            now = self.board.ticks_ms()
+            if self.clock_synced:
+                self.service_network(now)
+            elif self.board.ticks_diff(now, self.next_clock) >= 0:
+                self.next_clock = time.ticks_add(now, self.cfg["clock_retry_s"] * 1000)
+                self.try_clock_sync()
             self.board.sleep_ms(50)
             time.sleep_ms(50)
         events = self.events
@@ -205,20 +237,25 @@ class App:
 
 
 def boot(cfg):
-    """Board bring-up on the ESP32: CPU clock, Wi-Fi, NTP (no-ops on the unix port)."""
+    """Board bring-up on the ESP32: CPU clock, Wi-Fi, NTP (no-ops on the unix port).
+    Returns True when the clock is synced."""
     netboot.set_cpu(cfg["cpu_mhz"])
-    if cfg["mode"] == "device":
-        if not netboot.connect_wifi(cfg["wifi"], log):
-            log("gs-wifi failed: events queue on flash until the network is back")
-        elif not netboot.sync_time(cfg["ntp_host"], log=log):
-            log("gs-ntp failed")
+    if cfg["mode"] != "device":
+        return True
+    if not netboot.connect_wifi(cfg["wifi"], log):
+        log("gs-wifi failed: events queue on flash until the network is back")
+        return False
+    if not netboot.sync_time(cfg["ntp_host"], log=log):
+        log("gs-ntp failed: event times are provisional until it answers")
+        return False
+    return True
 
 
 def main(config_path="config.json"):
     cfg = config_mod.load(config_path)
     storage.makedirs(cfg["data_dir"])
-    boot(cfg)
+    synced = boot(cfg)
     gc.collect()
-    app = App(cfg, hal.board(cfg))
+    app = App(cfg, hal.board(cfg), clock_synced=synced)
     app.run()
     return app

@@ -40,6 +40,21 @@ def connect_wifi(wifi, log=print):
     return False
 
 
+def kick_wifi(wifi):
+    """Start a reconnect in the background if the station is down (never blocks)."""
+    if not ESP32:
+        return
+    import network
+
+    wlan = network.WLAN(network.STA_IF)
+    if not wlan.isconnected():
+        wlan.active(True)
+        try:  # noqa: SIM105 - no contextlib on MicroPython
+            wlan.connect(wifi["ssid"], wifi["password"])
+        except OSError:
+            pass  # already connecting
+
+
 def sync_time(host, retries=3, log=print):
     """Set the RTC from NTP; True on success."""
     if not ESP32:

@@ -135,6 +135,23 @@ class Outbox:
         if not self._head and self.count:
             self._refill()
 
+    def update_records(self, fn):
+        """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up)."""
+        if not self.count:
+            return
+        tmp = self._log + ".tmp"
+        with open(tmp, "wb") as out, open(self._log, "rb") as f:
+            for line in f:
+                parsed = _parse(line)
+                if parsed is not None and parsed[0] > self.acked:
+                    record = json.loads(parsed[1])
+                    fn(record)
+                    out.write(b"%d %s\n" % (parsed[0], json.dumps(record, separators=(",", ":"))))
+        storage.replace(tmp, self._log)
+        self._log_lines = self.count
+        self._head = []
+        self._refill()
+
     def _drop_oldest(self):
         if not self._head:
             self._refill()
