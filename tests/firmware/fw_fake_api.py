@@ -23,6 +23,7 @@ class FakeApi:
         self.telemetry: list[dict] = []
         self.samples: list[dict] = []
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
+        self.bodies: list[tuple[str, dict]] = []  # (path, JSON body) of every POST
         self.model_release: dict | None = None
         self.model_files: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -70,6 +71,7 @@ class FakeApi:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                api.bodies.append((self.path, body))
                 if self.headers.get("x-api-key") != api.key:
                     return self._reply(403, b'{"error":"Forbidden"}')
                 if self.path == "/events":
