@@ -18,6 +18,7 @@ moto version: these are private classes, so a moto upgrade must re-check this fi
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
@@ -156,42 +160,28 @@ class CodeBuildService(StateTaskServiceCallback):
     def _eval_integration_pattern(
         self, env, resource_runtime_part, normalised_parameters, state_credentials
     ):
-        # moto's version assumes every service also has a .waitForTaskToken endpoint; AWS has
-        # none for CodeBuild. The build runs to its end here; the state's TimeoutSeconds and
-        # Retry still apply around this call.
-        resolve = self._build_sync_resolver(
-            env, resource_runtime_part, normalised_parameters, state_credentials
-        )
-        env.stack.append(resolve())
-
-    def _build_sync_resolver(
-        self, env, resource_runtime_part, normalised_parameters, state_credentials
-    ):
-        submitted = env.stack.pop()
-        build = dict(submitted["Build"])
+        # `.sync`: run the build to its end, then end the task as AWS does. (moto's version
+        # expects a .waitForTaskToken endpoint, which CodeBuild does not have.) The state's
+        # TimeoutSeconds, Retry and Catch apply around this call as for any task.
+        if _run_build is None:
+            raise RuntimeError("no local build runner: use pipeline.moto_adapter.patched_moto")
+        build = dict(env.stack.pop()["Build"])
         overrides = {
             item["name"]: item.get("value", "")
             for item in normalised_parameters.get("environmentVariablesOverride", [])
         }
-
-        def _resolve():
-            if _run_build is None:
-                raise RuntimeError("no local build runner: use pipeline.moto_adapter.patched_moto")
-            result = _run_build(build["ProjectName"], overrides)
-            build.update(
-                BuildStatus=result.status,
-                BuildComplete=True,
-                CurrentPhase="COMPLETED",
-                ExportedEnvironmentVariables=[
-                    {"Name": k, "Value": v} for k, v in result.exported.items()
-                ],
-            )
-            output = {"Build": build}
-            if result.status != "SUCCEEDED":
-                raise FailureEventException(_task_failed(env, self, to_json_str(build)))
-            return output
-
-        return _resolve
+        result = _run_build(build["ProjectName"], overrides)
+        build.update(
+            BuildStatus=result.status,
+            BuildComplete=True,
+            CurrentPhase="COMPLETED",
+            ExportedEnvironmentVariables=[
+                {"Name": k, "Value": v} for k, v in result.exported.items()
+            ],
+        )
+        if result.status != "SUCCEEDED":
+            raise FailureEventException(_task_failed(env, self, to_json_str(build)))
+        env.stack.append({"Build": build})
 
 
 def _timestamps_to_text(value):
@@ -235,8 +225,6 @@ class _ScaledSleep:
         self.scale = scale
 
     def sleep(self, seconds: float) -> None:
-        import time
-
         time.sleep(seconds * self.scale)
 
 
@@ -254,6 +242,10 @@ def patched_moto(run_build: RunBuild, retry_delay_scale: float = 1.0) -> Iterato
         with (
             mock.patch.object(state_task_factory, "state_task_service_for", _service_for),
             mock.patch.object(retrier_decl, "time", _ScaledSleep(retry_delay_scale)),
+            # a waiting parent checks its synchronous child every 0.5 s; locally 50 ms will do
+            mock.patch.object(
+                state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05
+            ),
         ):
             yield
     finally:
