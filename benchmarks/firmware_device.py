@@ -44,7 +44,10 @@ fakes (fake clock, timer and I2C written in Python); on the ESP32 timer and I2C 
 
 
 def run_mp(args: list[str], cwd: Path, heap: str = "512K") -> dict[str, float]:
-    env = {**os.environ, "MICROPYPATH": str(REPO / "firmware" / "lib")}
+    env = {
+        **os.environ,
+        "MICROPYPATH": os.pathsep.join([".frozen", str(REPO / "firmware" / "lib")]),
+    }
     result = subprocess.run(
         [str(MICROPYTHON), "-X", f"heapsize={heap}", str(SCRIPT), *args],
         cwd=cwd,

@@ -112,7 +112,8 @@ def stage_model(model: Path, dest: Path) -> Path:
 def run_firmware(config: dict, workdir: Path, *, stream=None) -> subprocess.CompletedProcess:
     """Run firmware/main.py under micropython with `config` in `workdir`."""
     (workdir / "config.json").write_text(json.dumps(config))
-    env = {**os.environ, "MICROPYPATH": os.pathsep.join([str(FIRMWARE / "lib"), str(FIRMWARE)])}
+    path = os.pathsep.join([".frozen", str(FIRMWARE / "lib"), str(FIRMWARE)])  # .frozen: ssl
+    env = {**os.environ, "MICROPYPATH": path}
     cmd = [str(micropython()), str(FIRMWARE / "main.py"), "config.json"]
     if stream is None:
         return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
@@ -179,7 +180,7 @@ def stage_flash(build: Path, config: Path, model: Path | None) -> Path:
     """Compile firmware/lib to .mpy and lay out what goes on the board's flash."""
     if not config.is_file():
         raise DeviceError(f"{config} not found: copy firmware/config.example.json and edit it")
-    json.loads(config.read_text())  # a broken config would only fail on the board
+    settings = json.loads(config.read_text())  # a broken config would only fail on the board
     shutil.rmtree(build, ignore_errors=True)
     for src in sorted((FIRMWARE / "lib").rglob("*.py")):
         dst = build / src.relative_to(FIRMWARE).with_suffix(".mpy")
@@ -192,6 +193,11 @@ def stage_flash(build: Path, config: Path, model: Path | None) -> Path:
     for name in ("boot.py", "main.py"):  # the board runs these two from source
         shutil.copy2(FIRMWARE / name, build / name)
     shutil.copy2(config, build / "config.json")
+    ca = settings.get("tls_ca")
+    if ca:  # the CA certificate the config names travels with it
+        if not (config.parent / ca).is_file():
+            raise DeviceError(f"config tls_ca names {ca}, which is not next to {config}")
+        shutil.copy2(config.parent / ca, build / ca)
     if model is not None:
         stage_model(model, build / "model")
     return build
@@ -203,7 +209,9 @@ def mpremote_commands(port: str, build: Path) -> list[list[str]]:
     cmds = [[*base, "cp", "-r", str(build / "lib"), ":"]]
     if (build / "model").is_dir():
         cmds.append([*base, "cp", "-r", str(build / "model"), ":"])
-    files = [str(build / n) for n in ("boot.py", "main.py", "config.json")]
+    names = ["boot.py", "main.py", "config.json"]
+    names += sorted(p.name for p in build.glob("*.der"))
+    files = [str(build / n) for n in names]
     cmds.append([*base, "cp", *files, ":", "+", "reset"])
     return cmds
 

@@ -19,7 +19,8 @@ MICROPYTHON = Path(sys.executable).parent / "micropython"
 
 def micropython_env(*extra_paths: Path) -> dict:
     """Environment whose MICROPYPATH finds the firmware package (and any extra folders)."""
-    paths = [str(p) for p in (*extra_paths, FIRMWARE / "lib", FIRMWARE)]
+    # ".frozen" keeps the port's frozen modules (ssl, ...) importable, as on a board
+    paths = [".frozen", *(str(p) for p in (*extra_paths, FIRMWARE / "lib", FIRMWARE))]
     return {**os.environ, "MICROPYPATH": os.pathsep.join(paths)}
 
 

@@ -60,6 +60,8 @@ def test_device_delivers_every_event_and_bootstraps_its_model_over_the_air(tmp_p
 def test_flash_dry_run_stages_compiled_firmware_model_and_config(tmp_path, capsys):
     config = tmp_path / "config.json"
     config.write_text((FIRMWARE / "config.example.json").read_text())
+    ca = json.loads(config.read_text())["tls_ca"]
+    (tmp_path / ca).write_bytes(b"0\x82 der certificate")
     model = write_rules_model(tmp_path / "model")
     build = tmp_path / "build"
     args = ["flash", "--port", "/dev/ttyUSB9", "--model", str(model), "--config", str(config)]
@@ -69,12 +71,21 @@ def test_flash_dry_run_stages_compiled_firmware_model_and_config(tmp_path, capsy
     assert not list((build / "lib").rglob("*.py"))
     assert sorted(p.name for p in (build / "model").iterdir()) == ["manifest.json", "model.mpy"]
     assert (build / "config.json").read_text() == config.read_text()
+    assert (build / ca).read_bytes() == (tmp_path / ca).read_bytes()
     out = capsys.readouterr().out
     assert f"mpremote connect /dev/ttyUSB9 cp -r {build / 'lib'} :" in out
-    assert "+ reset" in out
+    assert "+ reset" in out and f"{build / ca} :" in out
 
 
 def test_flash_without_a_config_says_how_to_make_one(tmp_path, capsys):
     args = ["flash", "--port", "/dev/ttyUSB9", "--config", str(tmp_path / "nope.json")]
     assert main([*args, "--build", str(tmp_path / "b"), "--dry-run"]) == 2
     assert "config.example.json" in capsys.readouterr().err
+
+
+def test_flash_refuses_a_config_whose_ca_file_is_missing(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text((FIRMWARE / "config.example.json").read_text())
+    args = ["flash", "--port", "/dev/ttyUSB9", "--config", str(config)]
+    assert main([*args, "--build", str(tmp_path / "b"), "--dry-run"]) == 2
+    assert "tls_ca" in capsys.readouterr().err

@@ -59,7 +59,12 @@ class App:
             self._init_network(cfg)
 
     def _init_network(self, cfg):
+        from gesture import httpclient
         from gesture.ota import Ota
+
+        if cfg["tls_ca"]:
+            with open(cfg["tls_ca"], "rb") as f:
+                httpclient.set_ca(f.read())
 
         data, url, key = cfg["data_dir"], cfg["api_url"].rstrip("/"), cfg["api_key"]
         base, top = cfg["backoff_ms"]

@@ -6,6 +6,7 @@ DEFAULTS = {
     "mode": "device",  # "device": sample, detect and deliver; "replay": print events only
     "api_url": None,
     "api_key": None,
+    "tls_ca": None,  # CA certificate (DER file on flash) that HTTPS servers must chain to
     "wifi": {"ssid": None, "password": None, "timeout_s": 20, "retries": 3},
     "ntp_host": "pool.ntp.org",
     "cpu_mhz": 240,

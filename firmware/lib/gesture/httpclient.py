@@ -1,10 +1,20 @@
 """A small HTTP/1.1 client over sockets for MicroPython (unix port and ESP32; TLS via ssl).
 
 One request per connection (`Connection: close`); bodies by Content-Length, chunked or until
-close. Errors: OSError for network faults and timeouts, HttpError for malformed responses.
+close. Errors: OSError for network faults and timeouts (and TLS failures), HttpError for
+malformed responses. HTTPS verifies the server against `set_ca(der)` when a CA is set;
+without one the connection is encrypted but the server is not authenticated.
 """
 
 import socket
+
+_ca_der = None
+
+
+def set_ca(der):
+    """Trust anchor (DER bytes) for HTTPS, or None to skip server verification."""
+    global _ca_der
+    _ca_der = der
 
 
 class HttpError(OSError):
@@ -42,13 +52,28 @@ def _connect(scheme, host, port, timeout):
         sock.settimeout(timeout)
         sock.connect(addr)
         if scheme == "https":
-            import ssl
-
-            sock = ssl.wrap_socket(sock, server_hostname=host)
+            sock = _wrap_tls(sock, host)
         return sock
     except BaseException:
         sock.close()
         raise
+
+
+def _wrap_tls(sock, host):
+    import ssl
+
+    if not hasattr(ssl, "SSLContext"):  # MicroPython before 1.23
+        return ssl.wrap_socket(sock, server_hostname=host)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if _ca_der is None:
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cadata=_ca_der)
+    try:
+        return ctx.wrap_socket(sock, server_hostname=host)
+    except ValueError as exc:  # mbedtls reports a failed verification as ValueError
+        raise OSError("TLS: " + str(exc).strip()) from None
 
 
 def _read_exact(sock, n, sink, buf):

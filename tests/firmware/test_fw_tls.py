@@ -1,0 +1,93 @@
+"""HTTPS from the firmware's client under micropython: a server chaining to the configured CA
+is accepted, any other is refused with OSError (so the uplink backs off and keeps the events)."""
+
+import datetime
+import http.server
+import ssl
+import threading
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fw_harness import run_micropython
+
+SCRIPT = """
+import sys
+from gesture import httpclient
+if sys.argv[2] != "-":
+    with open(sys.argv[2], "rb") as f:
+        httpclient.set_ca(f.read())
+try:
+    r = httpclient.request("POST", sys.argv[1], b'{"a":1}', {"x-api-key": "k"}, timeout=5)
+    print("status", r.status, r.body.decode())
+except OSError as exc:
+    print("refused", exc)
+"""
+
+
+def self_signed(folder, name):
+    """A self-signed certificate for `localhost` (PEM cert + key, and the cert as DER)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / f"{name}.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (folder / f"{name}.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+
+
+@pytest.fixture
+def https_url(tmp_path):
+    self_signed(tmp_path, "server")
+    self_signed(tmp_path, "stranger")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://localhost:{server.server_address[1]}/events"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("ca", "expected"),
+    [("server.der", 'status 200 {"a":1}'), ("stranger.der", "refused TLS"), ("-", "status 200")],
+    ids=["trusted-ca", "wrong-ca", "no-ca-configured"],
+)
+def test_https_verifies_the_server_against_the_configured_ca(tmp_path, https_url, ca, expected):
+    (tmp_path / "try.py").write_text(SCRIPT)
+    result = run_micropython(["try.py", https_url, ca], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(expected), result.stdout
