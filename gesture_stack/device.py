@@ -150,25 +150,54 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_device(args: argparse.Namespace) -> int:
-    state = args.state or Path(tempfile.mkdtemp(prefix="gs-device-"))
+def simulate_device(
+    api: str,
+    key: str,
+    recording: Path,
+    *,
+    model: Path | None = None,
+    state: Path | None = None,
+    capture: bool = False,
+    drain_s: float = 30.0,
+    echo=None,
+) -> subprocess.CompletedProcess:
+    """Run the firmware under micropython as one device replaying `recording` against `api`.
+
+    `state` is the device's flash (kept between runs: queues, sequence numbers, model); the
+    recording is timed so that it ends now. `echo(line)` sees the log while it runs.
+    """
+    state = Path(state) if state else Path(tempfile.mkdtemp(prefix="gs-device-"))
     state.mkdir(parents=True, exist_ok=True)
-    n = write_counts(args.recording, state / "recording.csv")
-    if args.model:
+    n = write_counts(Path(recording), state / "recording.csv")
+    if model:
         shutil.rmtree(state / "model", ignore_errors=True)
-        stage_model(args.model, state / "model")
+        stage_model(Path(model), state / "model")
     config = {
         "mode": "device",
-        "api_url": args.api,
-        "api_key": args.key,
+        "api_url": api,
+        "api_key": key,
         "recording": "recording.csv",
         "model_dir": "model",
         "data_dir": "data",
-        "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,  # the recording ends now
-        "drain_s": args.drain_s,
-        "capture": {"enabled": bool(args.capture)},
+        "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,
+        "drain_s": drain_s,
+        "capture": {"enabled": bool(capture)},
     }
-    result = run_firmware(config, state, stream=lambda line: print(line, end="", flush=True))
+    return run_firmware(config, state, stream=echo or (lambda line: None))
+
+
+def cmd_device(args: argparse.Namespace) -> int:
+    state = args.state or Path(tempfile.mkdtemp(prefix="gs-device-"))
+    result = simulate_device(
+        args.api,
+        args.key,
+        args.recording,
+        model=args.model,
+        state=state,
+        capture=args.capture,
+        drain_s=args.drain_s,
+        echo=lambda line: print(line, end="", flush=True),
+    )
     if result.returncode != 0 or "pending=0" not in result.stdout:
         print(f"device: events still queued in {state / 'data'}", file=sys.stderr)
         return 1

@@ -89,3 +89,17 @@ def test_flash_refuses_a_config_whose_ca_file_is_missing(tmp_path, capsys):
     args = ["flash", "--port", "/dev/ttyUSB9", "--config", str(config)]
     assert main([*args, "--build", str(tmp_path / "b"), "--dry-run"]) == 2
     assert "tls_ca" in capsys.readouterr().err
+
+
+def test_device_with_the_api_down_exits_1_and_says_where_the_events_wait(tmp_path, capsys):
+    from fw_harness import free_port
+
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    model = write_rules_model(tmp_path / "model")
+    state = tmp_path / "dev"
+    args = ["device", "--api", f"http://127.0.0.1:{free_port()}", "--key", "k"]
+    args += ["--recording", str(recording), "--model", str(model), "--state", str(state)]
+    assert main([*args, "--drain-s", "1"]) == 1
+    captured = capsys.readouterr()
+    assert f"events still queued in {state / 'data'}" in captured.err
+    assert (state / "data" / "events.log").read_text().count("\n") >= 3
