@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 CAPTURE_STEP_MS = 10
+UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
 
 
 class DeviceError(RuntimeError):
@@ -212,6 +213,8 @@ def stage_flash(build: Path, config: Path, model: Path | None) -> Path:
     settings = json.loads(config.read_text())  # a broken config would only fail on the board
     shutil.rmtree(build, ignore_errors=True)
     for src in sorted((FIRMWARE / "lib").rglob("*.py")):
+        if src.name in UNIX_ONLY:
+            continue
         dst = build / src.relative_to(FIRMWARE).with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
