@@ -112,9 +112,10 @@ def micropython_timing(result, est, spec, tmp: Path) -> dict:
     (tmp / "counts.txt").write_text("\n".join(" ".join(map(str, r)) for r in counts.tolist()))
     script = TIMING.format(lib=str(REPO / "firmware" / "lib"), tmp=str(tmp),
                            counts=str(tmp / "counts.txt"))  # fmt: skip
-    done = subprocess.run([str(MICROPYTHON), "-c", script], capture_output=True, text=True)
+    cmd = [str(MICROPYTHON), "-X", "heapsize=64M", "-c", script]
+    done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
-        raise RuntimeError(done.stderr)
+        raise RuntimeError(f"micropython failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
     out = json.loads(done.stdout)
     return out | {"original_mpy": (tmp / "original.mpy").stat().st_size}
 

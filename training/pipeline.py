@@ -23,6 +23,7 @@ from training.evaluation import EventScore
 from training.featurize import CLASSES, WindowSpec
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
 from training.params import Candidate, TrainParams, load_params
+from training.raw_layer import raw_window_streams
 from training.report import write_report
 from training.seed_data import SEED_FILE, load_seed_windows, recover_timelines
 from training.selection import (
@@ -58,13 +59,23 @@ class TrainResult:
 
 
 def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
-    """raw -> intermediate: the seed-imu folder or a folder of labelled recordings as streams."""
+    """raw -> intermediate: the seed-imu folder, or labelled recordings (labels CSV or Label
+    Studio export) plus raw-layer windows (a local copy of the bucket's raw/samples)."""
     data = Path(data)
     if (data / SEED_FILE).exists():
         streams = seed_streams(recover_timelines(load_seed_windows(data)))
         return streams, {"kind": "seed-imu", "file": SEED_FILE}
+    if not data.is_dir():
+        raise FileNotFoundError(f"training data folder not found: {data}")
     streams = recording_streams(data, params.split.chunk_s)
-    return streams, {"kind": "recordings", "files": sorted({s.group for s in streams})}
+    windows, counts = raw_window_streams(data)
+    if not streams and not windows:
+        raise FileNotFoundError(
+            f"no labelled recordings (<name>.csv + <name>.labels.csv or a Label Studio export) "
+            f"and no raw-layer windows (raw/samples/...) in {data}"
+        )
+    source = {"kind": "recordings", "recordings": sorted({s.group.split("#")[0] for s in streams})}
+    return streams + windows, source | {"raw_windows": dict(counts)}
 
 
 def split_streams(streams: list[Stream], params: TrainParams) -> dict[str, list[Stream]]:
@@ -89,7 +100,7 @@ def score_candidate(
     """Fit on all folds but one, score on that one, for each fold; calibrate on the union."""
     scored, first = [], None
     for name in folds:
-        result = fit(c, caches[name], params)
+        result = fit(c, caches[name], params, measure=first is None)
         first = first or result
         scored += score_streams(result.estimator, folds[name], result.spec)
     first.oof = scored

@@ -75,7 +75,7 @@ def make_estimator(c: Candidate, class_weight: str | None, seed: int):
     kinds = {"random_forest": RandomForestClassifier, "extra_trees": ExtraTreesClassifier}
     if c.estimator not in kinds:
         raise ValueError(f"unknown estimator {c.estimator!r}")
-    return kinds[c.estimator](n_estimators=c.n_estimators, n_jobs=2, **common)
+    return kinds[c.estimator](n_estimators=c.n_estimators, **common)
 
 
 def node_count(estimator) -> int:
@@ -117,14 +117,18 @@ class WindowCache:
         return self._cache[spec]
 
 
-def fit(c: Candidate, cache: WindowCache, params: TrainParams) -> CandidateResult:
-    """Fit a candidate and measure its .mpy size against the budget."""
+def fit(
+    c: Candidate, cache: WindowCache, params: TrainParams, measure: bool = True
+) -> CandidateResult:
+    """Fit a candidate and (if `measure`) its .mpy size against the budget."""
     spec = spec_of(c)
     x, y = cache.get(spec)
     started = time.perf_counter()
     estimator = make_estimator(c, params.windows.class_weight, params.seed).fit(x, y)
     result = CandidateResult(c, spec, estimator, fit_s=time.perf_counter() - started)
     budget = int(params.budgets["mpy_bytes"])
+    if not measure:
+        return result
     if node_count(estimator) * BYTES_PER_NODE > 3 * budget:
         result.mpy_bytes = node_count(estimator) * BYTES_PER_NODE  # estimate; far over budget
     else:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from training.labelstudio import events_for, read_export
 from training.rawunits import quantise
 from training.recordings import (
+    LABELS_SUFFIX,
     STEP_MS,
     Event,
-    find_recordings,
     labels_path_for,
     read_labels,
     read_recording,
@@ -99,17 +100,29 @@ def seed_streams(timelines: list[Timeline]) -> list[Stream]:
     return [timeline_stream(t) for t in timelines]
 
 
+def labelled_recordings(folder: Path) -> list[tuple[Path, list[Event]]]:
+    """Recordings in a folder with their events: from `<stem>.labels.csv`, else from a Label
+    Studio JSON export in the same folder. Recordings without labels are left out."""
+    folder = Path(folder)
+    exported: dict[str, list[Event]] = {}
+    for path in sorted(folder.glob("*.json")):
+        exported |= read_export(path)
+    out = []
+    for path in sorted(folder.glob("*.csv")):
+        if path.name.endswith(LABELS_SUFFIX):
+            continue
+        if labels_path_for(path).exists():
+            out.append((path, read_labels(labels_path_for(path))))
+        elif (events := events_for(path, exported)) is not None:
+            out.append((path, events))
+    return out
+
+
 def recording_streams(folder: Path, chunk_s: float = 30.0) -> list[Stream]:
-    """Recordings with labels in a folder, cut into chunks (split groups) between events."""
-    paths = find_recordings(folder)
-    if not paths:
-        raise FileNotFoundError(
-            f"no recordings with {labels_path_for(Path('x.csv')).name} in {folder}"
-        )
+    """Labelled recordings in a folder, cut into chunks (split groups) between events."""
     streams = []
-    for path in paths:
+    for path, events in labelled_recordings(folder):
         samples = read_recording(path)
-        events = read_labels(labels_path_for(path))
         whole = Stream(path.stem, quantise(samples[:, :6]), events, path.stem)
         streams.extend(chunk(whole, chunk_s))
     return streams

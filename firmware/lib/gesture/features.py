@@ -56,38 +56,50 @@ class Features:
 
     def fill(self, raw, out):
         """Write the features of RawWindow `raw` into `out` (a list of self.size floats)."""
-        i = 0
+        buf = raw.buffer
+        n = self.window
+        wrap = n * 6
+        start = raw.oldest * 6
         signals = self.signals
         scales = self.scales
+        nsig = len(signals)
+        i = 0
         if self.time_points:
-            for k in range(self.window):
-                for j in range(len(signals)):
-                    out[i] = raw.value(k, signals[j]) * scales[j]
+            row = start
+            for _ in range(n):
+                for j in range(nsig):
+                    out[i] = buf[row + signals[j]] * scales[j]
                     i += 1
+                row += 6
+                if row >= wrap:
+                    row = 0
         if self.stats:
-            for j in range(len(signals)):
-                i = self._fill_stats(raw, signals[j], scales[j], out, i)
+            for j in range(nsig):
+                i = self._fill_stats(buf, start, wrap, signals[j], scales[j], out, i)
         return out
 
-    def _fill_stats(self, raw, s, scale, out, i):
+    def _fill_stats(self, buf, start, wrap, s, scale, out, i):
         n = self.window
-        first = raw.value(0, s)
+        pos = start + s
+        prev = buf[pos]
         total = 0
         total_sq = 0
-        lo = first
-        hi = first
+        lo = prev
+        hi = prev
         diff = 0
-        prev = first
-        for k in range(n):
-            v = raw.value(k, s)
+        for _ in range(n):
+            v = buf[pos]
             total += v
             total_sq += v * v
             if v < lo:
                 lo = v
-            if v > hi:
+            elif v > hi:
                 hi = v
             diff += v - prev if v >= prev else prev - v
             prev = v
+            pos += 6
+            if pos >= wrap:
+                pos -= wrap
         mean = total / n
         var = total_sq / n - mean * mean
         for stat in self.stats:

@@ -59,6 +59,15 @@ class RawWindow:
     def full(self):
         return self.filled == self.length
 
+    @property
+    def buffer(self):
+        """The int16 ring: row r holds signals r*6 .. r*6+5; `oldest` is the first row in time."""
+        return self._buf
+
+    @property
+    def oldest(self):
+        return self._head if self.filled == self.length else 0
+
     def value(self, k, s):
         """Raw count of signal s at position k (0 = oldest) of a full window."""
         j = self._head + k

@@ -1,0 +1,63 @@
+"""Raw windows uploaded by devices (the S3 raw layer written by POST /samples) as streams.
+
+A local copy of the bucket's `raw/samples/device=<id>/date=<day>/<t_ms>-<digest>.json` objects
+(as `aws s3 sync` leaves it) is read; each labelled window at the capture rate with all six
+signals becomes a short stream: a gesture label makes its motion the event, "idle" makes it a
+negative. Unlabelled windows and other rates or signal subsets are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from gesture.units import SIGNALS
+
+from training.rawunits import counts_to_si, quantise
+from training.recordings import CAPTURE_HZ, GESTURES, STEP_MS, Event
+from training.streams import Stream, activity
+
+RAW_PREFIX = Path("raw") / "samples"
+
+
+def raw_files(folder: Path) -> list[Path]:
+    root = Path(folder) / RAW_PREFIX
+    return sorted(root.glob("device=*/date=*/*.json")) if root.is_dir() else []
+
+
+def window_stream(obj: dict, name: str) -> Stream | None:
+    """One raw-layer object as a stream, or None when it cannot be used for training."""
+    label = obj.get("label")
+    if label not in (*GESTURES, "idle") or obj.get("rate_hz") != CAPTURE_HZ:
+        return None
+    signals = obj.get("signals") or []
+    if sorted(signals) != sorted(SIGNALS):
+        return None
+    values = np.asarray(obj["values"], dtype=float)[:, [signals.index(s) for s in SIGNALS]]
+    samples = counts_to_si(values) if obj.get("units", "raw") == "raw" else quantise(values)
+    events = []
+    if label != "idle":
+        moving = np.flatnonzero(activity(samples))
+        if not len(moving):
+            return None
+        events = [Event(int(moving[0]) * STEP_MS, int(moving[-1]) * STEP_MS, label)]
+    group = f"{obj.get('device_id', 'unknown')}/{obj.get('t_ms', name)}"
+    return Stream(name, samples, events, group)
+
+
+def raw_window_streams(folder: Path) -> tuple[list[Stream], Counter]:
+    """Usable raw-layer windows under `folder` and counts of what was used or skipped."""
+    streams, counts = [], Counter()
+    for path in raw_files(folder):
+        try:
+            obj = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            counts["unreadable"] += 1
+            continue
+        stream = window_stream(obj, path.stem)
+        counts["used" if stream else "skipped"] += 1
+        if stream:
+            streams.append(stream)
+    return streams, counts
