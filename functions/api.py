@@ -1,18 +1,23 @@
-"""What every handler shares: Powertools objects, error -> HTTP mapping, the caller's device."""
+"""What every handler shares: Powertools objects, request parsing, error -> HTTP in one place.
 
-from __future__ import annotations
+Each Lambda serves exactly one route, so there is no router: `endpoint(Route(...))` turns a
+function of a parsed `Request` into the Lambda handler (logging with the API Gateway request id
+as correlation id, tracing, metrics), and keeps the Route for the OpenAPI document.
+"""
 
+import base64
 import os
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ValidationError
 
 from functions import wiring
 from functions.domain.devices import Device
@@ -20,8 +25,9 @@ from functions.exceptions import ApiError, Forbidden, InvalidInput, NotFound, Pa
 from functions.models import ErrorBody
 from functions.settings import get_settings
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
-tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "gesture-stack")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "GestureStack"))
 METRICS_DISABLED = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -34,59 +40,97 @@ STATUS = {
 }
 
 
-def error_response(status: int, error: str, message: str, field: str | None = None) -> Response:
-    body = ErrorBody(error=error, message=message, field=field)
-    return Response(status, content_types.APPLICATION_JSON, body.model_dump_json())
+@dataclass(frozen=True)
+class Route:
+    """One API route: its models are the contract (validation and the OpenAPI document)."""
+
+    method: str
+    path: str
+    summary: str
+    response: type[BaseModel]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    auth: bool = True
+    responses: dict[int, str] = field(default_factory=dict)
 
 
-def field_name(loc: tuple) -> str | None:
-    """("body", "events", 0, "gesture") -> "events[0].gesture"; ("query", "limit") -> "limit"."""
-    parts = [part for part in loc[1:] if not isinstance(part, int) or loc[0] == "body"]
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or (str(loc[0]) if loc else None)
+@dataclass
+class Reply:
+    """A response other than a plain 200 with the route's response model."""
+
+    status: int
+    body: BaseModel | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def build_app() -> APIGatewayRestResolver:
-    """A resolver validating requests with the pydantic models, errors mapped to JSON 4xx."""
-    app = APIGatewayRestResolver(enable_validation=True)
+class Request:
+    """The parsed request: validated body and query, the caller's device, the request time."""
 
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(error: RequestValidationError) -> Response:
-        first = error.errors()[0]
-        loc = tuple(first.get("loc", ()))
-        if first.get("type") == "json_invalid":
-            return error_response(400, "invalid_json", "the body is not valid JSON", "body")
-        field = field_name(loc) if loc else None
-        message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
-        metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
-        return error_response(400, "invalid_input", message, field)
+    def __init__(self, event: dict, route: Route):
+        self.event = event
+        self.route = route
+        self.body = None
+        self.query = None
 
-    @app.exception_handler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        status, code = STATUS.get(type(error), (400, "invalid_input"))
-        if status == 400:
-            metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
-        return error_response(status, code, error.message, error.field)
+    def parse(self) -> None:
+        """Validate body and query with the route's models (pydantic ValidationError if bad)."""
+        if self.route.body:
+            self.body = self.route.body.model_validate_json(_raw_body(self.event) or "")
+        if self.route.query:
+            self.query = self.route.query.model_validate(
+                self.event.get("queryStringParameters") or {}
+            )
 
-    @app.not_found
-    def not_found(_error) -> Response:
-        return error_response(404, "not_found", "no such route")
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in (self.event.get("headers") or {}).items():
+            if key.lower() == name:
+                return value
+        return None
 
-    return app
+    @cached_property
+    def device(self) -> Device:
+        """The device behind the API key (API Gateway sets identity.apiKeyId)."""
+        identity = self.event.get("requestContext", {}).get("identity") or {}
+        key_id = identity.get("apiKeyId")
+        if not key_id:
+            raise Forbidden("an API key is required")
+        device = wiring.devices().lookup(key_id)
+        if device is None:
+            raise Forbidden("this API key is not registered to a device")
+        return device
+
+    @cached_property
+    def now(self) -> datetime:
+        """When API Gateway received the request (requestTimeEpoch): "now" for time checks."""
+        epoch_ms = self.event.get("requestContext", {}).get("requestTimeEpoch")
+        return datetime.fromtimestamp(epoch_ms / 1000 if epoch_ms else time.time(), tz=UTC)
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
 
 
-def current_device(app: APIGatewayRestResolver) -> Device:
-    """The device behind the request's API key (API Gateway sets identity.apiKeyId)."""
-    key_id = app.current_event.request_context.identity.api_key_id
-    if not key_id:
-        raise Forbidden("an API key is required")
-    device = wiring.devices().lookup(key_id)
-    if device is None:
-        raise Forbidden("this API key is not registered to a device")
-    logger.append_keys(device_id=device.device_id)
-    return device
+def endpoint(route: Route):
+    """Decorator: `fn(request) -> model | Reply` becomes the Lambda handler of `route`."""
+
+    def decorate(fn):
+        traced = tracer.capture_method(fn)
+
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @tracer.capture_lambda_handler
+        @metrics.log_metrics
+        def handler(event: dict, context) -> dict:
+            try:
+                return _proxy_response(_serve(traced, route, event))
+            finally:
+                if METRICS_DISABLED:  # Powertools would keep them and flush every 100 values
+                    metrics.clear_metrics()
+
+        handler.route = route
+        return handler
+
+    return decorate
 
 
 def count_by_gesture(name: str, records: list[dict]) -> None:
@@ -95,35 +139,55 @@ def count_by_gesture(name: str, records: list[dict]) -> None:
         metrics.add_metric(name=f"{name}_{gesture}", unit=MetricUnit.Count, value=count)
 
 
-def request_time(app: APIGatewayRestResolver) -> datetime:
-    """When API Gateway received the request (requestTimeEpoch): "now" for time checks."""
-    epoch_ms = app.current_event.request_context.request_time_epoch
-    return datetime.fromtimestamp(epoch_ms / 1000 if epoch_ms else time.time(), tz=UTC)
-
-
-def lambda_handler(app: APIGatewayRestResolver):
-    """The Lambda entry point for a resolver: logging, tracing, metrics, and the body limit."""
-
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics
-    def handler(event: dict, context) -> dict:
-        body = event.get("body") or ""
+def _serve(fn, route: Route, event: dict) -> Reply:
+    try:
         limit = get_settings().max_body_bytes
-        if len(body) > limit:
-            error = ErrorBody(
-                error="payload_too_large", message=f"the body is over {limit} bytes", field="body"
-            )
-            return {
-                "statusCode": 413,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": error.model_dump_json(),
-                "isBase64Encoded": False,
-            }
-        try:
-            return app.resolve(event, context)
-        finally:
-            if METRICS_DISABLED:  # Powertools would keep them and flush every 100 values anyway
-                metrics.clear_metrics()
+        if len(event.get("body") or "") > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes", field="body")
+        request = Request(event, route)
+        if route.auth:
+            logger.append_keys(device_id=request.device.device_id)  # key before body
+        request.parse()
+        result = fn(request)
+    except ValidationError as error:
+        metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
+        return _invalid(error)
+    except ApiError as error:
+        status, code = STATUS.get(type(error), (400, "invalid_input"))
+        if status == 400:
+            metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
+        return Reply(status, ErrorBody(error=code, message=error.message, field=error.field))
+    return result if isinstance(result, Reply) else Reply(200, result)
 
-    return handler
+
+def _invalid(error: ValidationError) -> Reply:
+    first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        body = ErrorBody(error="invalid_json", message="the body is not valid JSON", field="body")
+        return Reply(400, body)
+    name = field_name(first["loc"]) or "body"
+    return Reply(
+        400, ErrorBody(error="invalid_input", message=f"{name}: {first['msg']}", field=name)
+    )
+
+
+def field_name(loc: tuple) -> str:
+    """("events", 0, "gesture") -> "events[0].gesture"."""
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def _raw_body(event: dict) -> str | bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body
+
+
+def _proxy_response(reply: Reply) -> dict:
+    headers = dict(reply.headers)
+    body = ""
+    if reply.body is not None:
+        headers.setdefault("Content-Type", "application/json")
+        body = reply.body.model_dump_json()
+    return {"statusCode": reply.status, "headers": headers, "body": body, "isBase64Encoded": False}

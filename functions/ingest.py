@@ -1,35 +1,29 @@
 """POST /events: a batch of gesture events from one device, stored exactly once."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from functions import wiring
-from functions.api import (
-    build_app,
-    count_by_gesture,
-    current_device,
-    lambda_handler,
-    request_time,
-    tracer,
-)
+from functions.api import Request, Route, count_by_gesture, endpoint
 from functions.domain import devices, events
 from functions.models import EventBatch, EventsAccepted
 from functions.settings import get_settings
 
-app = build_app()
+ROUTE = Route(
+    "POST",
+    "/events",
+    "Store a batch of gesture events (a retried batch is stored once, same answer)",
+    EventsAccepted,
+    body=EventBatch,
+)
 
 
-@app.post("/events")
-@tracer.capture_method
-def post_events(batch: Annotated[EventBatch, Body()]) -> EventsAccepted:
-    device_id = devices.writer(current_device(app), batch.device_id)
+@endpoint(ROUTE)
+def handler(request: Request) -> EventsAccepted:
+    batch: EventBatch = request.body
+    device_id = devices.writer(request.device, batch.device_id)
     settings = get_settings()
-    now = request_time(app)
     events.check_times(
-        batch, int(now.timestamp() * 1000), settings.max_event_age_days, settings.max_clock_skew_s
+        batch, request.now_ms, settings.max_event_age_days, settings.max_clock_skew_s
     )
-    records = events.to_records(device_id, batch, now, settings.events_retention_days)
+    records = events.to_records(device_id, batch, request.now, settings.events_retention_days)
     result = wiring.events().put_new(records)
     count_by_gesture("Accepted", result.new)
     count_by_gesture("Duplicates", result.duplicates)
@@ -39,6 +33,3 @@ def post_events(batch: Annotated[EventBatch, Body()]) -> EventsAccepted:
         first_seq=batch.events[0].seq,
         last_seq=batch.events[-1].seq,
     )
-
-
-handler = lambda_handler(app)

@@ -148,3 +148,24 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     field: str | None = None
+
+
+class Query(BaseModel):
+    """Query strings arrive as text: lax parsing ("5" -> 5), unknown parameters ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class EventsQuery(Query):
+    device_id: DeviceId | None = Field(None, description="default: the key's own device")
+    from_ms: TimeMs | None = Field(None, alias="from", description="oldest t_ms (inclusive)")
+    to_ms: TimeMs | None = Field(None, alias="to", description="newest t_ms (inclusive)")
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    cursor: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description="next_cursor of the previous page"
+    )
+
+
+class ModelQuery(Query):
+    file: Literal["model.mpy", "model.py"] = "model.mpy"
+    inline: bool = Field(False, description="also return the file, base64-encoded")

@@ -4,38 +4,32 @@ One device: a Query on the table key (device_id, event_key). Whole fleet (no dev
 dashboard key only): a Query per UTC day on the fleet-by-day index. Never a Scan.
 """
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from functions import wiring
-from functions.api import build_app, current_device, lambda_handler, request_time, tracer
+from functions.api import Request, Route, endpoint
 from functions.domain import devices, query
 from functions.domain.events import event_key, to_stored_event
 from functions.exceptions import InvalidInput
-from functions.models import EventPage
+from functions.models import EventPage, EventsQuery
 from functions.settings import get_settings
-from functions.storage_layout import DEVICE_ID_PATTERN
 
-app = build_app()
+ROUTE = Route(
+    "GET",
+    "/events",
+    "Events newest first: one device, or (dashboard key, no device_id) the fleet",
+    EventPage,
+    query=EventsQuery,
+)
 
 
-@app.get("/events")
-@tracer.capture_method
-def get_events(
-    device_id: Annotated[str | None, Query(pattern=DEVICE_ID_PATTERN)] = None,
-    from_ms: Annotated[int | None, Query(alias="from", ge=0, le=9_999_999_999_999)] = None,
-    to_ms: Annotated[int | None, Query(alias="to", ge=0, le=9_999_999_999_999)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> EventPage:
-    target = devices.reader(current_device(app), device_id)
-    now_ms = int(request_time(app).timestamp() * 1000)
+@endpoint(ROUTE)
+def handler(request: Request) -> EventPage:
+    params: EventsQuery = request.query
+    target = devices.reader(request.device, params.device_id)
     fleet_days = None if target else get_settings().fleet_max_range_days
-    span = query.time_range(from_ms, to_ms, now_ms, fleet_days)
+    span = query.time_range(params.from_ms, params.to_ms, request.now_ms, fleet_days)
     if target:
-        return _device_page(target, span, limit, cursor)
-    return _fleet_page(span, limit, cursor)
+        return _device_page(target, span, params.limit, params.cursor)
+    return _fleet_page(span, params.limit, params.cursor)
 
 
 def _device_page(device_id: str, span: query.TimeRange, limit: int, cursor: str | None):
@@ -71,6 +65,3 @@ def _fleet_page(span: query.TimeRange, limit: int, cursor: str | None):
         query.fleet_cursor(last["day"], last["fleet_key"]) if len(records) > limit else None
     )
     return EventPage(items=[to_stored_event(r) for r in page], next_cursor=next_cursor)
-
-
-handler = lambda_handler(app)

@@ -30,11 +30,16 @@ def test_tables_are_built_from_storage_yml_keys():
 
 def test_every_api_function_gets_its_table_and_bucket_names(packaged_template):
     resources = packaged_template["Resources"]
-    for name in ("Ingest", "Telemetry", "Samples", "Query", "Model"):
-        env = resources[f"{name}LambdaFunction"]["Properties"]["Environment"]["Variables"]
-        assert env["EVENTS_TABLE"] == {"Ref": "EventsTable"}
-        assert env["DEVICES_TABLE"] == {"Ref": "DevicesTable"}
-        assert env["DATA_BUCKET"] == {"Ref": "DataBucket"}
+
+    def name(logical_id, prop="TableName"):
+        return resources[logical_id]["Properties"][prop]
+
+    for function in ("Ingest", "Telemetry", "Samples", "Query", "Model"):
+        env = resources[f"{function}LambdaFunction"]["Properties"]["Environment"]["Variables"]
+        assert env["EVENTS_TABLE"] == name("EventsTable") == "gesture-stack-ci-events"
+        assert env["TELEMETRY_TABLE"] == name("TelemetryTable")
+        assert env["DEVICES_TABLE"] == name("DevicesTable")
+        assert env["DATA_BUCKET"] == name("DataBucket", "BucketName")
 
 
 def test_each_function_has_its_own_least_privilege_role(packaged_template):

@@ -36,7 +36,7 @@ def test_current_release_has_manifest_url_and_etag(aws, lambda_context, tmp_path
     assert "models/20251124120000-0badc0de/model.mpy" in release["file"]["url"]
     assert "X-Amz-Signature" in release["file"]["url"]
     assert release["file"].get("content_b64") is None
-    assert response["multiValueHeaders"]["ETag"] == ['"20251124120000-0badc0de"']
+    assert response["headers"]["ETag"] == '"20251124120000-0badc0de"'
 
 
 def test_unchanged_model_is_a_304_without_body(aws, lambda_context, tmp_path):
