@@ -37,7 +37,7 @@ def run_micropython(tmp_path):
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def seed_data() -> Path:
     folder = seed_data_dir()
     if not (folder / "20210529_v2_data_all_20hz.csv").exists():
