@@ -136,8 +136,11 @@ class LocalPipeline:
         states: list[tuple[str, str]] = []
         while True:
             described = self.sfn.describe_execution(executionArn=arn)
-            for child_arn, label in [(arn, machine), *self._children(arn)]:
-                self._print_new_events(child_arn, label, seen, states)
+            new = []
+            for run_arn, label in [(arn, machine), *self._children(arn)]:
+                new += [(e["timestamp"], label, e) for e in self._new_events(run_arn, seen)]
+            for _, label, event in sorted(new, key=lambda item: item[0]):
+                self._print_event(label, event, states)
             if described["status"] in TERMINAL:
                 break
             if time.monotonic() > deadline:
@@ -166,19 +169,20 @@ class LocalPipeline:
                     children.append((ex["executionArn"], key))
         return children
 
-    def _print_new_events(self, arn, label, seen, states) -> None:
+    def _new_events(self, arn: str, seen: dict[str, int]) -> list[dict]:
         events = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        for event in events:
-            if event["id"] <= seen.get(arn, 0):
-                continue
-            seen[arn] = event["id"]
-            kind = event["type"]
-            if kind.endswith("StateEntered"):
-                state = event["stateEnteredEventDetails"]["name"]
-                states.append((label, state))
-                self.log(f"{label:8} > {state}")
-            for key in _FAILURE_DETAILS:
-                if key in event:
-                    details = event[key]
-                    cause = (details.get("cause") or "").replace("\n", " ")
-                    self.log(f"{label:8} ! {details.get('error')}: {cause[:300]}")
+        new = [e for e in events if e["id"] > seen.get(arn, 0)]
+        if new:
+            seen[arn] = new[-1]["id"]
+        return new
+
+    def _print_event(self, label: str, event: dict, states: list[tuple[str, str]]) -> None:
+        if event["type"].endswith("StateEntered"):
+            state = event["stateEnteredEventDetails"]["name"]
+            states.append((label, state))
+            self.log(f"{label:8} > {state}")
+        for key in _FAILURE_DETAILS:
+            if key in event:
+                details = event[key]
+                cause = (details.get("cause") or "").replace("\n", " ")
+                self.log(f"{label:8} ! {details.get('error')}: {cause[:300]}")
