@@ -94,6 +94,7 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
     report = {
         "run_id": settings.run_id,
         "data_run_id": data_run,
+        "device_windows": windows.read_text().count("\n") if windows else 0,
         "promoted": decision.promote,
         "reason": decision.reason,
         "budgets": asdict(budgets),

@@ -58,5 +58,6 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     assert pointer["version"] == out["candidate_version"] == manifest["version"]
     assert manifest["files"]["model.mpy"]["bytes"] <= report["budgets"]["model_mpy_bytes"]
     assert report["data_run_id"] == "e2e"  # the collect job of the same run filled the raw layer
+    assert report["device_windows"] == 1
     assert 0 < report["candidate"]["scores"]["score"] <= 1
     assert status == 200 and served["version"] == out["candidate_version"]
