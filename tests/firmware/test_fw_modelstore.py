@@ -1,0 +1,36 @@
+"""Booting with a broken current model falls back to the previous one (under micropython)."""
+
+import shutil
+
+from fw_harness import run_micropython, write_rules_model
+
+SCRIPT = """
+from gesture import modelstore
+manifest, score = modelstore.load_current("model")
+print("version", manifest["version"], "proba", score([0.0] * 30))
+"""
+
+
+def test_broken_current_model_is_replaced_by_the_previous_at_boot(tmp_path):
+    good = write_rules_model(tmp_path / "model.prev", version="20260101000000-0000a0aa")
+    good_mpy = (good / "model.mpy").read_bytes()
+    broken = tmp_path / "model"
+    shutil.copytree(good, broken)
+    (broken / "model.py").unlink()
+    (broken / "model.mpy").write_bytes(b"M\x06 not bytecode")
+    (tmp_path / "boot.py").write_text(SCRIPT)
+    result = run_micropython(["boot.py"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "version 20260101000000-0000a0aa proba [0.9" in result.stdout
+    assert not (tmp_path / "model.prev").exists()
+    assert (tmp_path / "model" / "model.mpy").read_bytes() == good_mpy  # restored as current
+
+
+def test_no_model_at_all_is_a_clear_error(tmp_path):
+    (tmp_path / "boot.py").write_text(
+        "from gesture import modelstore\n"
+        "try:\n    modelstore.load_current('model')\n"
+        "except modelstore.ModelError as exc:\n    print('error', exc)\n"
+    )
+    result = run_micropython(["boot.py"], cwd=tmp_path)
+    assert "error model: no model.mpy or model.py" in result.stdout, result.stdout + result.stderr
