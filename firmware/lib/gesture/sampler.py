@@ -9,7 +9,6 @@ class Sampler:
         self.imu = imu
         self.ring = ring
         self.bus_errors = 0
-        self.last_error = 0
         self._tick_cb = self.tick  # bind once: taking a bound method allocates
 
     def start(self, board, hz):
@@ -23,19 +22,24 @@ class Sampler:
             self._timer = None
 
     def tick(self, _timer=None):
-        """Timer callback: one burst read into the next ring slot."""
-        ring = self.ring
-        offset = ring.write_offset()
+        """Timer callback: one burst read into the next ring slot.
+
+        Kept small (the bus read and its error handling live in _read) so the VM runs it with
+        its frame on the C stack: not even a transient heap block per sample.
+        """
+        offset = self.ring.write_offset()
         if offset < 0:
-            ring.overruns += 1
-            return
+            self.ring.overruns += 1
+        elif self._read(offset):
+            self.ring.commit()
+
+    def _read(self, offset):
         try:
-            self.imu.read_counts_into(ring.buf, offset)
-        except OSError as exc:
+            self.imu.read_counts_into(self.ring.buf, offset)
+            return True
+        except OSError:
             self.bus_errors += 1
-            self.last_error = exc.errno if hasattr(exc, "errno") else -1
-            return
-        ring.commit()
+            return False
 
     def drain(self, detector, on_event, limit=1000):
         """Push up to `limit` unread samples into the detector; call on_event(ev) per event."""
