@@ -4,6 +4,7 @@
     runs/<run_id>/raw/events.jsonl         gesture events the devices reported in that range
     runs/<run_id>/raw/manifest.json        what the collect job took (filter, counts, digest)
     runs/<run_id>/models/<version>/<file>  the model folder the retrain job trained
+    runs/<run_id>/layers/<layer>/<file>    training's data layers (02_intermediate ... 08_reporting)
     runs/<run_id>/reporting/promotion.json why the candidate was (not) promoted
 
 Device uploads and the current-model pointer live in functions/storage_layout.py (the API's
@@ -44,6 +45,10 @@ def raw_manifest_key(run_id: str) -> str:
 
 def run_model_key(run_id: str, version: str, name: str) -> str:
     return run_prefix(run_id) + f"models/{version}/{name}"
+
+
+def run_layer_key(run_id: str, relative: str) -> str:
+    return run_prefix(run_id) + f"layers/{relative}"
 
 
 def promotion_report_key(run_id: str) -> str:

@@ -17,8 +17,11 @@ EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the s
 
 
 class TrainingBackend(Protocol):
-    def train(self, device_windows: Path | None, out_dir: Path, params: dict) -> Path:
-        """Train, evaluate and export a model folder (manifest.json, model.py, model.mpy...)."""
+    def train(
+        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
+    ) -> Path:
+        """Train, evaluate and export a model folder (manifest.json, model.py, model.mpy...);
+        the data layers it went through (intermediate ... reporting) go to layers_dir."""
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
         """Labelled 100 Hz recordings every model of this run is scored on."""
@@ -56,7 +59,9 @@ class GestureTraining:
                 f"unknown training parameter(s) {sorted(unknown)}; use {sorted(self.PARAMS)}"
             )
 
-    def train(self, device_windows: Path | None, out_dir: Path, params: dict) -> Path:
+    def train(
+        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
+    ) -> Path:
         from training.params import load_params
         from training.pipeline import train
         from training.synthetic import generate_dataset
@@ -71,8 +76,7 @@ class GestureTraining:
             count=int(params.get("recordings", 8)),
             duration_s=float(params.get("duration_s", 60)),
         )
-        layers = out_dir.with_name(out_dir.name + "-layers")
-        result = train(data, out_dir, params.get("grid", "default"), settings, layers, print)
+        result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
         return result.model_dir
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:

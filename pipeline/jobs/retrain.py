@@ -77,11 +77,15 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
 
-    model_dir = backend.train(windows, settings.work_dir / "candidate", params)
+    layers_dir = settings.work_dir / "layers"
+    model_dir = backend.train(windows, settings.work_dir / "candidate", layers_dir, params)
     version = json.loads((model_dir / "manifest.json").read_text())["version"]
     for path in model_files(model_dir):
         rel = path.relative_to(model_dir).as_posix()
         sink.put_file(run_layout.run_model_key(settings.run_id, version, rel), path)
+    for path in model_files(layers_dir):
+        rel = path.relative_to(layers_dir).as_posix()
+        sink.put_file(run_layout.run_layer_key(settings.run_id, rel), path)
 
     streams = backend.evaluation_streams(settings.work_dir / "streams", params)
     candidate_scores = backend.score(model_dir, streams)

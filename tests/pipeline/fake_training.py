@@ -13,7 +13,9 @@ from pathlib import Path
 
 
 class FakeTraining:
-    def train(self, device_windows: Path | None, out_dir: Path, params: dict) -> Path:
+    def train(
+        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
+    ) -> Path:
         fake = params.get("fake", {})
         if fake.get("fail"):
             raise RuntimeError("fake training failed on purpose")
@@ -33,6 +35,8 @@ class FakeTraining:
             "metrics": {"fake_score": fake.get("score", 0.5), "device_windows": windows},
         }
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
+        (layers_dir / "08_reporting").mkdir(parents=True, exist_ok=True)
+        (layers_dir / "08_reporting" / "metrics.json").write_text(json.dumps(manifest["metrics"]))
         return out_dir
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:

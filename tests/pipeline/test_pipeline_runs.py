@@ -115,6 +115,9 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
         worse = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.6, "version": "v2"}}})
         after_worse = current_version(p)
         worse_id = worse.output["retrain"]["output"]["result"]["run_id"]
+        layer = p.s3.head_object(
+            Bucket=p.bucket, Key=run_layout.run_layer_key(worse_id, "08_reporting/metrics.json")
+        )
         kept_mpy = p.s3.head_object(
             Bucket=p.bucket, Key=run_layout.run_model_key(worse_id, "v2", "model.mpy")
         )
@@ -134,6 +137,7 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
     assert report["promoted"] is False and report["current"]["version"] == "v1"
     assert served["ContentLength"] == 1000
     assert kept_mpy["ContentLength"] == 1000  # the refused candidate is kept in its run folder
+    assert layer["ContentLength"] > 0  # and so are the layers training went through
 
 
 def test_a_model_over_the_device_budget_is_not_promoted(local_pipeline):
