@@ -213,12 +213,27 @@ class App:
         log(f"gs-clock synced: queued times moved by {delta} ms")
 
     def run(self):
-        """Run until the simulated recording ends (forever on the board), then drain outboxes."""
+        """Run until the simulated recording ends (forever on the board), then drain outboxes.
+
+        On the board a failing iteration (e.g. flash full) is logged and the loop goes on; the
+        hardware watchdog resets the board if the loop stops being fed.
+        """
         self.start()
         board = self.board
-        while not (board.simulated and board.exhausted):
-            self.step()
-            board.sleep_ms(STEP_MS)
+        if board.simulated:
+            while not board.exhausted:
+                self.step()
+                board.sleep_ms(STEP_MS)
+        else:
+            dog = board.watchdog(self.cfg["watchdog_s"])
+            while True:
+                dog.feed()
+                try:
+                    self.step()
+                except Exception as exc:  # keep sampling; the queues are on flash
+                    log(f"gs-error {exc!r}")
+                    board.sleep_ms(1000)
+                board.sleep_ms(STEP_MS)
         self.sampler.stop()
         self.process_samples()
         if not self.replay:

@@ -23,6 +23,7 @@ DEFAULTS = {
     "telemetry_period_s": 60,
     "ota_period_s": 3600,
     "clock_retry_s": 60,  # NTP retry while event times are provisional
+    "watchdog_s": 60,  # board only: reset if the main loop stalls this long
     "capture": {"enabled": False, "near_miss": 0.4, "pre_ms": 1000, "post_ms": 500},
     "t0_ms": None,  # epoch ms of sample 0; None: the clock at start
     "drain_s": 30,  # unix port: how long to keep delivering after the recording ends

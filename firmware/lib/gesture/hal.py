@@ -1,8 +1,8 @@
 """Hardware access behind one small interface, so the app runs on the ESP32 and the unix port.
 
-`board(config)` returns an object with `i2c`, `timer(callback, hz)`, `ticks_ms()`,
-`ticks_diff(a, b)`, `sleep_ms(ms)` and `simulated`. On the unix port the IMU is a recording
-replayed through a fake MPU6500 and time is a fake clock advanced by the app loop.
+`board(config)` returns an object with `i2c`, `timer(callback, hz)`, `watchdog(timeout_s)`,
+`ticks_ms()`, `ticks_diff(a, b)`, `sleep_ms(ms)` and `simulated`. On the unix port the IMU is
+a recording replayed through a fake MPU6500 and time is a fake clock advanced by the app loop.
 """
 
 import sys
@@ -29,6 +29,12 @@ class Esp32Board:
         self._timer = Timer(0)
         self._timer.init(freq=hz, mode=Timer.PERIODIC, callback=callback)
         return self._timer
+
+    def watchdog(self, timeout_s):
+        """A hardware watchdog that resets the board unless fed within timeout_s."""
+        from machine import WDT
+
+        return WDT(timeout=int(timeout_s * 1000))
 
     def ticks_ms(self):
         return time.ticks_ms()
@@ -59,6 +65,9 @@ class SimulatedBoard:
         t.init(freq=hz, callback=callback)
         return t
 
+    def watchdog(self, timeout_s):
+        return _NoWatchdog()
+
     @property
     def exhausted(self):
         return self.i2c.exhausted
@@ -71,6 +80,11 @@ class SimulatedBoard:
 
     def sleep_ms(self, ms):
         self.clock.sleep_ms(ms)
+
+
+class _NoWatchdog:
+    def feed(self):
+        pass
 
 
 def board(config, samples=None):
