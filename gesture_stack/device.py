@@ -68,7 +68,7 @@ def reporting(command):
 
         try:
             return command(args)
-        except (DeviceError, RecordingError, OSError) as exc:
+        except (DeviceError, RecordingError, OSError, subprocess.CalledProcessError) as exc:
             print(f"gesture-stack {args.command}: {exc}", file=sys.stderr)
             return 2
 
