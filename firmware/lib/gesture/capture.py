@@ -25,8 +25,14 @@ class Capture:
         self.missed = 0
 
     def trigger(self, index, label, reason, model_version):
-        """Ask for a window around sample `index` (ignored while one is pending or too soon)."""
-        if self.pending is not None or index - self._last_trigger < self.min_gap:
+        """Ask for a window around sample `index`. A detection always gets its window (it
+        replaces a pending near-miss: the run that looked like a miss became an event);
+        a near-miss is ignored while a window is pending or within min_gap of the last one."""
+        pending = self.pending
+        if reason == "detection":
+            if pending is not None and pending[2] == "detection":
+                return
+        elif pending is not None or index - self._last_trigger < self.min_gap:
             return
         self._last_trigger = index
         self.pending = (max(0, index - self.pre), label, reason, model_version)

@@ -83,6 +83,17 @@ def test_near_miss_triggers_only_above_its_threshold_and_not_too_often():
     assert cap.pending is None  # within min_gap of the last trigger
 
 
+def test_a_detection_replaces_a_pending_near_miss_but_not_another_detection():
+    ring = SampleRing(512)
+    cap = Capture(ring, pre_ms=200, post_ms=100, near_miss=0.5)
+    cap.trigger(100, "x", "near_miss", "v1")
+    cap.trigger(105, "x", "detection", "v1")
+    assert cap.pending == (85, "x", "detection", "v1")
+    cap.trigger(108, "y", "detection", "v1")
+    cap.trigger(108, "y", "near_miss", "v1")
+    assert cap.pending == (85, "x", "detection", "v1")
+
+
 def test_capture_window_must_fit_the_ring():
     _raises(ValueError, Capture, SampleRing(200), 1000, 500, 0.5)
 
