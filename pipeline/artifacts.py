@@ -39,12 +39,15 @@ class ArtifactSink:
 
 
 def get_json(s3, bucket: str, key: str):
-    """The JSON object at key, or None if there is none."""
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
+    """The JSON object at key, or None if there is none.
+
+    Lists the key first: the jobs may list only their own prefixes (a conditional
+    s3:ListBucket), and without list rights S3 answers a missing key with 403, not 404.
+    """
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    if not listed or listed[0]["Key"] != key:
         return None
-    return json.loads(body)
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 def list_keys(s3, bucket: str, prefix: str):

@@ -56,6 +56,7 @@ def test_child_runs_its_job_with_retry_catch_and_pascal_case_overrides(name):
     retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
     assert {"States.TaskFailed", "CodeBuild.AccountLimitExceededException"} <= retried
     assert all(r["BackoffRate"] > 1 and r["IntervalSeconds"] >= 1 for r in task["Retry"])
+    assert 3600 <= task["TimeoutSeconds"] <= 4 * 3600  # above the project timeout, never stuck
     assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"]
     assert load(name)["States"][task["Catch"][0]["Next"]]["Type"] == "Fail"
 

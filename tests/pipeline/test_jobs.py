@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+import boto3
 import pytest
 
 from gesture_stack.cli import main as cli
 from pipeline import run_layout
+from pipeline.artifacts import get_json
 from pipeline.jobs.collect import event_days, in_range
+from pipeline.jobs.retrain import device_data_run
 from pipeline.settings import JobSettings, SettingsError
 
 ENV = {"DATA_BUCKET": "b", "RUN_ID": "r1", "STAGE": "dev"}
@@ -74,3 +78,36 @@ def test_cli_runs_main_with_both_flags_false(capsys):
     assert code == 0
     assert "main     > Retrain model?" in out and "main     > Done" in out
     assert out.rstrip().split("\n").count("SUCCEEDED") == 1
+
+
+@pytest.fixture
+def s3():
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(
+            Bucket="bkt", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        yield client
+
+
+def put(s3, key: str, obj) -> None:
+    s3.put_object(Bucket="bkt", Key=key, Body=json.dumps(obj).encode())
+
+
+def test_get_json_is_none_for_a_missing_key_even_next_to_a_longer_one(s3):
+    put(s3, "models/current.json.bak", {"x": 1})
+    assert get_json(s3, "bkt", "models/current.json") is None
+    put(s3, "models/current.json", {"version": "v1"})
+    assert get_json(s3, "bkt", "models/current.json") == {"version": "v1"}
+
+
+def test_retrain_reads_this_runs_raw_layer_or_else_the_newest_one(s3):
+    settings = JobSettings.from_env("retrain", {**ENV, "DATA_BUCKET": "bkt", "RUN_ID": "r3"})
+    assert device_data_run(settings, s3) is None
+    put(s3, run_layout.raw_manifest_key("r1"), {"created": "2026-01-02T00:00:00+00:00"})
+    put(s3, run_layout.raw_manifest_key("r2"), {"created": "2026-01-01T00:00:00+00:00"})
+    assert device_data_run(settings, s3) == "r1"
+    put(s3, run_layout.raw_manifest_key("r3"), {"created": "2025-01-01T00:00:00+00:00"})
+    assert device_data_run(settings, s3) == "r3"
