@@ -11,7 +11,10 @@ import json
 import sys
 import time
 
-import micropython
+try:
+    import micropython
+except ImportError:  # imported by CPython (e.g. a benchmark runner listing modules): no-op
+    micropython = None
 
 ACC_SI = 9.80665 / 16384
 GYRO_SI = 1 / 131
@@ -249,9 +252,14 @@ def bench_outbox(n):
     out("dicts_bytes_per_event", (gc.mem_alloc() - a) / n)
 
 
-if sys.argv[1] == "chain":
-    bench_chain(sys.argv[2], sys.argv[3])
-elif sys.argv[1] == "import":
-    bench_import(sys.argv[2], sys.argv[3])
-elif sys.argv[1] == "outbox":
-    bench_outbox(int(sys.argv[2]))
+def main(argv):
+    if argv[1] == "chain":
+        bench_chain(argv[2], argv[3])
+    elif argv[1] == "import":
+        bench_import(argv[2], argv[3])
+    elif argv[1] == "outbox":
+        bench_outbox(int(argv[2]))
+
+
+if __name__ == "__main__" and micropython is not None:
+    main(sys.argv)

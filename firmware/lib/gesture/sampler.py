@@ -45,12 +45,15 @@ class Sampler:
         """Push up to `limit` unread samples into the detector; call on_event(ev) per event."""
         ring = self.ring
         buf = ring.buf
-        n = 0
-        while n < limit and ring.pending():
-            o = ring.read_offset()
+        capacity = ring.capacity
+        index = ring.consumed
+        end = min(ring.written, index + limit)
+        n = end - index
+        while index < end:
+            o = (index % capacity) * 6
             ev = detector.push(buf[o], buf[o + 1], buf[o + 2], buf[o + 3], buf[o + 4], buf[o + 5])
-            ring.release()
-            n += 1
+            index += 1
+            ring.consumed = index  # the consumer owns `consumed` (see gesture.ring)
             if ev is not None:
                 on_event(ev)
         return n
