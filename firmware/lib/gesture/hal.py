@@ -27,7 +27,7 @@ class Esp32Board:
         from machine import Timer
 
         self._timer = Timer(0)
-        self._timer.init(freq=hz, mode=Timer.PERIODIC, callback=callback)
+        self._timer.init(period=1000 // hz, mode=Timer.PERIODIC, callback=callback)
         return self._timer
 
     def watchdog(self, timeout_s):
