@@ -1,0 +1,41 @@
+"""Baseline for the cold-import benchmark: the same job as functions/ingest.py with bare boto3.
+
+No Powertools, no pydantic: json.loads, hand-written checks, one TransactWriteItems call.
+Not deployed; only benchmarks/api_handlers.py imports it.
+"""
+
+import json
+import os
+
+import boto3
+
+TABLE = os.environ.get("EVENTS_TABLE", "gesture-stack-local-events")
+dynamodb = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION", "eu-west-1"))
+
+
+def handler(event, context):
+    try:
+        events = json.loads(event["body"])["events"]
+    except (KeyError, TypeError, ValueError):
+        return {"statusCode": 400, "body": json.dumps({"message": "bad body"})}
+    if not 1 <= len(events) <= 100 or any(
+        e.get("gesture") not in ("circle", "x", "y") for e in events
+    ):
+        return {"statusCode": 400, "body": json.dumps({"message": "bad events"})}
+    device = event["requestContext"]["identity"]["apiKeyId"]
+    items = [
+        {
+            "Put": {
+                "TableName": TABLE,
+                "Item": {
+                    "device_id": {"S": device},
+                    "event_key": {"S": f"{e['t_ms']:013d}#{e['seq']:010d}"},
+                    "gesture": {"S": e["gesture"]},
+                },
+                "ConditionExpression": "attribute_not_exists(event_key)",
+            }
+        }
+        for e in events
+    ]
+    dynamodb.transact_write_items(TransactItems=items)
+    return {"statusCode": 200, "body": json.dumps({"accepted": len(items)})}

@@ -1,0 +1,359 @@
+"""API benchmarks: cold import, warm 25-event batch, local handler vs osls invoke local, writes.
+
+    .venv/bin/python -m benchmarks.api_handlers [--write] [--quick]
+
+1. Cold start of the ingest handler (import + the AWS clients its first request needs) against
+   benchmarks/api_bare_handler.py (same job, bare boto3), fresh interpreters, interleaved,
+   median of N; plus `python -X importtime` cumulative time of each module.
+2. Warm in-process handling of a 25-event batch against moto (new events every call).
+3. `python local_handlers/ingest.py --aws` against `npx osls invoke local -f ingest`, same event
+   (events/ingest/valid.json), both against one moto server; median of N, interleaved.
+4. DynamoDB write requests per 25-event batch (new, and a retry).
+`--write` replaces the `## API` section of BENCHMARKS.md.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SECTION = "## API"
+DUMMY_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+}
+COLD_START = """
+import time
+t = time.perf_counter()
+{body}
+print(time.perf_counter() - t)
+"""
+OURS = "import functions.ingest\nfrom functions import wiring\nwiring.devices(); wiring.events()"
+BARE = "import benchmarks.api_bare_handler"
+
+
+def _env(**extra) -> dict:
+    return {**os.environ, **DUMMY_AWS, "PYTHONPATH": str(REPO), **extra}
+
+
+def _seconds(code: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_START.format(body=code)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _importtime_ms(module: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in out.stderr.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and parts[2] == module:
+            return int(parts[1]) / 1000
+    raise RuntimeError(f"{module} not in -X importtime output")
+
+
+def cold_import(runs: int) -> dict:
+    ours, bare, ours_it, bare_it = [], [], [], []
+    for _ in range(runs):
+        ours.append(_seconds(OURS))
+        bare.append(_seconds(BARE))
+        ours_it.append(_importtime_ms("functions.ingest"))
+        bare_it.append(_importtime_ms("benchmarks.api_bare_handler"))
+    ours_ms, bare_ms = statistics.median(ours) * 1000, statistics.median(bare) * 1000
+    return {
+        "ours_ms": ours_ms,
+        "bare_ms": bare_ms,
+        "ratio": ours_ms / bare_ms,
+        "ours_importtime_ms": statistics.median(ours_it),
+        "bare_importtime_ms": statistics.median(bare_it),
+        "importtime_ratio": statistics.median(ours_it) / statistics.median(bare_it),
+    }
+
+
+def warm_batch(batches: int) -> dict:
+    os.environ.update(DUMMY_AWS)
+    from functions import ingest, wiring
+    from functions.domain.devices import Device
+    from gesture_stack.localapi import LambdaContext, local_aws, rest_event
+
+    now = int(time.time() * 1000)
+    with local_aws():
+        wiring.devices().register("kbench", Device("bench-1"))
+        calls: list[str] = []
+        wiring.dynamodb().meta.events.register(
+            "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+        )
+
+        def event(first_seq: int) -> dict:
+            events = [
+                {
+                    "seq": s,
+                    "gesture": "xy"[s % 2],
+                    "t_ms": now - 60_000 + s,
+                    "score": 0.9,
+                    "model_version": "v1",
+                }
+                for s in range(first_seq, first_seq + 25)
+            ]
+            body = json.dumps({"events": events})
+            return rest_event("POST", "/events", body=body, api_key_id="kbench")
+
+        for i in range(20):  # warm-up: clients, device cache, pydantic
+            ingest.handler(event(1_000_000 + i * 25), LambdaContext())
+        times = []
+        for i in range(batches):
+            _empty_events_table(wiring)
+            payload = event(i * 25)
+            calls.clear()
+            start = time.perf_counter()
+            response = ingest.handler(payload, LambdaContext())
+            times.append((time.perf_counter() - start) * 1000)
+            assert response["statusCode"] == 200, response
+        new_writes = [c for c in calls if c != "GetItem"]
+        calls.clear()
+        ingest.handler(event((batches - 1) * 25), LambdaContext())
+        retry_writes = [c for c in calls if c != "GetItem"]
+    times.sort()
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": times[int(len(times) * 0.95) - 1],
+        "new_batch_requests": new_writes,
+        "retry_requests": retry_writes,
+    }
+
+
+def _empty_events_table(wiring) -> None:
+    """Untimed: moto copies the whole table for every transaction's rollback, so a growing
+    table would measure moto; DynamoDB does not do that."""
+    from functions.settings import get_settings
+
+    table = get_settings().events_table
+    client = wiring.dynamodb()
+    for item in client.scan(TableName=table, ProjectionExpression="device_id, event_key")["Items"]:
+        client.delete_item(TableName=table, Key=item)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def local_vs_osls(runs: int) -> dict:
+    """Both run the ingest handler on events/ingest/valid.json against one moto server."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from gesture_stack.localapi import table_definitions
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    names = {
+        "EVENTS_TABLE": "gesture-stack-ci-events",
+        "TELEMETRY_TABLE": "gesture-stack-ci-telemetry",
+        "DEVICES_TABLE": "gesture-stack-ci-devices",
+        "DATA_BUCKET": "gesture-stack-ci-data-change-me",
+    }
+    try:
+        client = boto3.client("dynamodb", endpoint_url=endpoint, **_boto_kwargs())
+        for spec in table_definitions("ci").values():
+            client.create_table(**spec)
+        client.put_item(
+            TableName=names["DEVICES_TABLE"],
+            Item={"api_key_id": {"S": "k1esp32a01"}, "device_id": {"S": "esp32-a01"}},
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("python3", "python3.12"):  # osls runs `python3`: use this venv's
+                shim = Path(tmp) / name
+                shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+                shim.chmod(0o755)
+            path = f"{tmp}{os.pathsep}{os.environ['PATH']}"
+            env = _env(AWS_ENDPOINT_URL=endpoint, PATH=path, SLS_TELEMETRY_DISABLED="1", **names)
+            local = [
+                sys.executable,
+                "local_handlers/ingest.py",
+                "events/ingest/valid.json",
+                "--aws",
+            ]
+            osls = [
+                "npx",
+                "osls",
+                "invoke",
+                "local",
+                "-f",
+                "ingest",
+                "--stage",
+                "ci",
+                "--region",
+                "eu-west-1",
+                "-p",
+                "events/ingest/valid.json",
+                "--env",
+                f"AWS_ENDPOINT_URL={endpoint}",
+            ]
+            local_times, osls_times = [], []
+            for _ in range(runs):
+                local_times.append(_wall(local, env, expect='"statusCode": 200'))
+                osls_times.append(_wall(osls, env, expect='"statusCode": 200'))
+    finally:
+        server.stop()
+    local_s, osls_s = statistics.median(local_times), statistics.median(osls_times)
+    return {"local_s": local_s, "osls_s": osls_s, "ratio": osls_s / local_s}
+
+
+def _boto_kwargs() -> dict:
+    return {
+        "region_name": "eu-west-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+def _wall(cmd: list[str], env: dict, expect: str) -> float:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    elapsed = time.perf_counter() - start
+    if out.returncode != 0 or expect not in out.stdout.replace('"statusCode":200', expect):
+        raise RuntimeError(f"{cmd[:4]} failed:\n{out.stdout[-1500:]}\n{out.stderr[-1500:]}")
+    return elapsed
+
+
+def render(cold: dict, warm: dict, invoke: dict, runs: dict, command: str) -> str:
+    new, retry = warm["new_batch_requests"], warm["retry_requests"]
+    bare = "(bare boto3 handler)"
+    rows = [
+        (
+            f"cold start of the ingest handler: import + its AWS clients, ms "
+            f"(median of {runs['cold']})",
+            f"{cold['ours_ms']:.0f}",
+            f"{cold['bare_ms']:.0f} {bare}",
+            f"{cold['ratio']:.2f}x",
+            "<= 1.5x",
+        ),
+        (
+            "`python -X importtime`, cumulative import of the handler module, ms",
+            f"{cold['ours_importtime_ms']:.0f}",
+            f"{cold['bare_importtime_ms']:.0f} {bare}",
+            f"{cold['importtime_ratio']:.2f}x",
+            "<= 1.5x",
+        ),
+        (
+            f"warm in-process 25-event batch against moto, ms (median / p95 of {runs['warm']})",
+            f"{warm['median_ms']:.1f} / {warm['p95_ms']:.1f}",
+            "",
+            "",
+            "",
+        ),
+        (
+            f"one run on events/ingest/valid.json, s (median of {runs['invoke']}): "
+            "`python local_handlers/ingest.py` vs `npx osls invoke local -f ingest`",
+            f"{invoke['local_s']:.2f}",
+            f"{invoke['osls_s']:.2f}",
+            f"{invoke['ratio']:.1f}x faster",
+            ">= 5x",
+        ),
+        (
+            "DynamoDB write requests per new 25-event batch",
+            f"{len(new)} ({', '.join(new)})",
+            "25 (a PutItem each)",
+            "",
+            "1 or 2",
+        ),
+        (
+            "DynamoDB write requests for a retried 25-event batch",
+            f"{len(retry)} ({', '.join(retry)})",
+            "",
+            "",
+            "",
+        ),
+    ]
+    table = "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return f"""{SECTION}
+
+Command: `{command}`
+(one run on the development machine; each ratio is measured side by side in that run,
+interleaved; medians. Python {sys.version.split()[0]}.)
+
+| measure | ours | baseline | ratio | target |
+| --- | ---: | ---: | ---: | --- |
+{table}
+
+Cold start counts what a first request pays before any I/O: importing the handler (Powertools
+Logger, Metrics and Tracer, with the X-Ray SDK; pydantic and the models; boto3) and creating the
+DynamoDB client. The baseline, benchmarks/api_bare_handler.py, does the same job with boto3 and
+json only. `local_handlers/ingest.py --aws` and `osls invoke local` talk to the same moto server
+here; without `--aws` the local handler uses in-process moto instead.
+"""
+
+
+def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
+    """Replace (or append) only the `## API` section."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text
+    path.write_text(updated.rstrip("\n") + "\n")
+
+
+def _report(name: str, values: dict) -> None:
+    """One grep-able result line."""
+    parts = [
+        f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={len(v) if isinstance(v, list) else v}"
+        for k, v in values.items()
+    ]
+    print(name, *parts, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    args = parser.parse_args(argv)
+    runs = (
+        {"cold": 3, "warm": 30, "invoke": 2}
+        if args.quick
+        else {"cold": 15, "warm": 300, "invoke": 5}
+    )
+    cold = cold_import(runs["cold"])
+    _report("api-cold-start", cold)
+    warm = warm_batch(runs["warm"])
+    _report("api-warm-batch25", warm)
+    invoke = local_vs_osls(runs["invoke"])
+    _report("api-local-vs-osls", invoke)
+    if args.write:
+        flags = " --write" + (" --quick" if args.quick else "")
+        write_section(
+            render(cold, warm, invoke, runs, f".venv/bin/python -m benchmarks.api_handlers{flags}")
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
