@@ -82,7 +82,7 @@ def calibrate(
     good = [k for k, (_, s) in results.items() if s.f1 >= top - margin]
     m = _median([k[1] for k in good])
     t = _median([k[0] for k in good if k[1] == m])
-    pick = max((k for k in good if k[:2] == (t, m)), key=lambda k: (results[k][1].f1, k[3]))
+    pick = max((k for k in good if k[:2] == (t, m)), key=lambda k: (results[k][1].f1, -k[3]))
     return results[pick]
 
 

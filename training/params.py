@@ -30,6 +30,12 @@ class WindowParams(_Strict):
     class_weight: str | None = "balanced"
 
 
+class AugmentParams(_Strict):
+    copies: int = Field(0, ge=0)
+    speed: tuple[float, float] = (1.0, 1.0)
+    amplitude: tuple[float, float] = (1.0, 1.0)
+
+
 class CalibrationGrid(_Strict):
     threshold: list[float]
     min_hits: list[int]
@@ -64,6 +70,7 @@ class TrainParams(_Strict):
     seed: int = 0
     split: SplitParams
     windows: WindowParams
+    augment: AugmentParams = AugmentParams()
     evaluation: dict
     calibration: CalibrationGrid
     selection_calibration: CalibrationGrid

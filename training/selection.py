@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
+from training.augment import augmented
 from training.calibration import ScoredStream, calibrate
 from training.evaluation import EventScore
 from training.export import mpy_size, to_python
@@ -106,7 +107,9 @@ class WindowCache:
     """Training windows per window spec, shared by the candidates that use the same spec."""
 
     def __init__(self, streams: list[Stream], params: TrainParams):
-        self.streams, self.params, self._cache = streams, params, {}
+        a = params.augment
+        self.streams = augmented(streams, a.copies, a.speed, a.amplitude, params.seed)
+        self.params, self._cache = params, {}
 
     def get(self, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
         if spec not in self._cache:
@@ -149,9 +152,12 @@ def evaluate_candidate(
     return result
 
 
-def best(results: list[CandidateResult]) -> CandidateResult:
-    """Highest validation event F1 within budget; fewer idle false events, then smaller."""
+def best(results: list[CandidateResult], margin: float = 0.01) -> CandidateResult:
+    """Within budget and within `margin` of the best event F1 (one event in a hundred is
+    noise): fewest false events on idle, then highest F1, then smallest."""
     fitting = [r for r in results if r.within_budget and r.score is not None]
     if not fitting:
         raise ValueError("no candidate fits the device budget; use smaller trees")
-    return max(fitting, key=lambda r: (r.score.f1, -r.score.idle_fp, -r.mpy_bytes))
+    top = max(r.score.f1 for r in fitting)
+    near = [r for r in fitting if r.score.f1 >= top - margin]
+    return min(near, key=lambda r: (r.score.idle_fp, -r.score.f1, r.mpy_bytes))

@@ -113,3 +113,22 @@ def test_numpy_features_equal_device_features_exactly():
         for i in range(end - (spec.window - 1) * spec.decimation, end + 1):
             w.push(*[int(v) for v in counts[i]])
         assert device.fill(w, device.new_vector()) == row.tolist()
+
+
+def test_host_evaluation_and_device_detector_give_the_same_events(tiny_model):
+    from training.evaluation import debounce
+    from training.featurize import CLASSES
+    from training.selection import score_streams
+    from training.streams import Stream
+
+    samples, truth = generate_recording(321, 60)
+    stream = Stream("s", samples[:, :6], truth)
+    (scored,) = score_streams(tiny_model.estimator, [stream], tiny_model.selected.spec)
+    pp = tiny_model.manifest.postprocess.model_dump()
+    host = [(d.t_ms, d.gesture) for d in debounce(list(CLASSES), pp, scored.ends, scored.proba)]
+    manifest, score = load_model(tiny_model.model_dir)
+    device = [
+        (e["t_ms"], e["gesture"])
+        for e in detect_raw(manifest, score, si_to_counts(samples[:, :6]).tolist())
+    ]
+    assert host and host == device
