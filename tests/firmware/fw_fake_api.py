@@ -15,10 +15,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeApi:
-    def __init__(self, key="key-1", script=(), port=0, timeout_delay=1.5):
+    def __init__(
+        self, key="key-1", script=(), port=0, timeout_delay=1.5, keep_alive=False, max_per_conn=0
+    ):
         self.key = key
         self.script = list(script)
         self.timeout_delay = timeout_delay
+        # keep_alive: answer without `Connection: close`; max_per_conn > 0: silently close a
+        # connection after that many requests (as servers do with idle or old connections)
+        self.keep_alive = keep_alive
+        self.max_per_conn = max_per_conn
+        self.connections = 0
         self.events: list[dict] = []  # stored, once per seq, in arrival order
         self.telemetry: list[dict] = []
         self.samples: list[dict] = []
@@ -57,16 +64,24 @@ class FakeApi:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                super().setup()
+                api.connections += 1
+                self.served = 0
+
             def _reply(self, status, body=b"", headers=None):
                 api.requests.append((self.command, self.path, status))
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
+                if not api.keep_alive:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
-                self.close_connection = True
+                self.served += 1
+                limit = api.max_per_conn and self.served >= api.max_per_conn
+                self.close_connection = not api.keep_alive or bool(limit)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))

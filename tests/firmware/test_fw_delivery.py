@@ -110,3 +110,21 @@ def test_reboot_with_queued_events_delivers_them_after_restart(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert stored(api) == before
     assert queued(result.stdout) == []
+
+
+@pytest.mark.parametrize("max_per_conn", [0, 2], ids=["kept-open", "server-closes-every-2"])
+def test_one_connection_is_reused_and_a_stale_one_replaced(tmp_path, max_per_conn):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    with FakeApi(keep_alive=True, max_per_conn=max_per_conn) as api:
+        config = device_config(tmp_path, api.url, recording, telemetry_period_s=2)
+        result = run_firmware(config, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sent = queued(result.stdout)
+    assert len(sent) >= 3 and stored(api) == sent
+    assert "gs-retry" not in result.stdout  # a closed idle connection is not a failure
+    posts = len([r for r in api.requests if r[0] == "POST"])
+    assert posts >= 10
+    if max_per_conn:
+        assert api.connections == -(-len(api.requests) // max_per_conn)
+    else:
+        assert api.connections == 2  # the API connection, and one for GET /model (OTA)

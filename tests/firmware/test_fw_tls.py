@@ -60,7 +60,15 @@ def https_url(tmp_path):
     self_signed(tmp_path, "server")
     self_signed(tmp_path, "stranger")
 
+    connections = []
+
     class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def setup(self):
+            super().setup()
+            connections.append(1)
+
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(200)
@@ -76,7 +84,7 @@ def https_url(tmp_path):
     ctx.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://localhost:{server.server_address[1]}/events"
+    yield f"https://localhost:{server.server_address[1]}/events", connections
     server.shutdown()
     server.server_close()
 
@@ -88,6 +96,27 @@ def https_url(tmp_path):
 )
 def test_https_verifies_the_server_against_the_configured_ca(tmp_path, https_url, ca, expected):
     (tmp_path / "try.py").write_text(SCRIPT)
-    result = run_micropython(["try.py", https_url, ca], cwd=tmp_path)
+    result = run_micropython(["try.py", https_url[0], ca], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(expected), result.stdout
+
+
+SESSION_SCRIPT = """
+import sys
+from gesture import httpclient
+with open(sys.argv[2], "rb") as f:
+    httpclient.set_ca(f.read())
+session = httpclient.Session()
+for i in range(4):
+    r = session.request("POST", sys.argv[1], b'{"n":%d}' % i, timeout=5)
+    print("status", r.status, r.body.decode())
+"""
+
+
+def test_a_session_does_one_tls_handshake_for_many_requests(tmp_path, https_url):
+    url, connections = https_url
+    (tmp_path / "session.py").write_text(SESSION_SCRIPT)
+    result = run_micropython(["session.py", url, "server.der"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f'status 200 {{"n":{i}}}' for i in range(4)]
+    assert len(connections) == 1

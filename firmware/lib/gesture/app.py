@@ -71,10 +71,11 @@ class App:
         self.events = Outbox(data, "events", cfg["events_capacity"], seq_field="seq")
         self.telemetry = Outbox(data, "telemetry", cfg["telemetry_capacity"])
         self.samples = Outbox(data, "samples", cfg["samples_capacity"])
+        api = httpclient.Session()  # one kept-alive connection (one TLS handshake) for all three
         self.uplinks = (
-            Uplink(self.events, url + "/events", key, "events", cfg["batch_size"], base, top),
-            Uplink(self.telemetry, url + "/telemetry", key, None, 1, base, top),
-            Uplink(self.samples, url + "/samples", key, None, 1, base, top),
+            Uplink(self.events, url + "/events", key, "events", cfg["batch_size"], base, top, api),
+            Uplink(self.telemetry, url + "/telemetry", key, None, 1, base, top, api),
+            Uplink(self.samples, url + "/samples", key, None, 1, base, top, api),
         )
         for uplink in self.uplinks:
             uplink.timeout_s = cfg["http_timeout_s"]

@@ -115,7 +115,7 @@ def _read_head(sock):
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
         raise HttpError("bad status line: " + repr(line))
     status = int(parts[1])
-    headers = {}
+    headers = {"": parts[0].decode()}  # the version, to decide about keep-alive
     while True:
         line = sock.readline()
         if not line:
@@ -126,33 +126,81 @@ def _read_head(sock):
         headers[name.strip().lower()] = value.strip()
 
 
-def request(method, url, body=None, headers=None, timeout=10, sink=None, chunk=512):
-    """Send one request; the body goes to sink(memoryview) in pieces if given, else is returned."""
-    scheme, host, port, path = split_url(url)
+def _exchange(sock, method, host, path, body, headers, sink, chunk, keep_alive):
+    """Send one request on `sock` and read the whole answer: (Response, connection reusable)."""
     if isinstance(body, str):
         body = body.encode()
-    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    head += "" if keep_alive else "Connection: close\r\n"
     if body is not None:
         head += f"Content-Length: {len(body)}\r\n"
     for name, value in (headers or {}).items():
         head += f"{name}: {value}\r\n"
+    sock.write(head.encode() + b"\r\n")
+    if body:
+        sock.write(body)
+    status, resp_headers = _read_head(sock)
+    parts = []
+    collect = sink or (lambda mv: parts.append(bytes(mv)))
+    buf = bytearray(chunk)
+    reusable = keep_alive and resp_headers.get("connection", "").lower() != "close"
+    if resp_headers.pop("") == "HTTP/1.0" and resp_headers.get("connection") != "keep-alive":
+        reusable = False
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        pass
+    elif resp_headers.get("transfer-encoding", "").lower() == "chunked":
+        _read_chunked(sock, collect, buf)
+    elif "content-length" in resp_headers:
+        _read_exact(sock, int(resp_headers["content-length"]), collect, buf)
+    else:
+        _read_to_close(sock, collect, buf)
+        reusable = False
+    return Response(status, resp_headers, None if sink else b"".join(parts)), reusable
+
+
+def request(method, url, body=None, headers=None, timeout=10, sink=None, chunk=512):
+    """Send one request on a new connection; the body goes to sink(memoryview) in pieces if
+    given, else is returned."""
+    scheme, host, port, path = split_url(url)
     sock = _connect(scheme, host, port, timeout)
     try:
-        sock.write(head.encode() + b"\r\n")
-        if body:
-            sock.write(body)
-        status, resp_headers = _read_head(sock)
-        parts = []
-        collect = sink or (lambda mv: parts.append(bytes(mv)))
-        buf = bytearray(chunk)
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            pass
-        elif resp_headers.get("transfer-encoding", "").lower() == "chunked":
-            _read_chunked(sock, collect, buf)
-        elif "content-length" in resp_headers:
-            _read_exact(sock, int(resp_headers["content-length"]), collect, buf)
-        else:
-            _read_to_close(sock, collect, buf)
-        return Response(status, resp_headers, None if sink else b"".join(parts))
+        return _exchange(sock, method, host, path, body, headers, sink, chunk, False)[0]
     finally:
         sock.close()
+
+
+class Session:
+    """Keeps one connection open between requests to the same host (HTTP/1.1 keep-alive), so
+    a device sending a batch every few seconds does one TLS handshake, not one per batch.
+    A kept connection the server has meanwhile closed is replaced once, transparently."""
+
+    def __init__(self):
+        self._sock = None
+        self._origin = None
+
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = None
+        self._origin = None
+
+    def request(self, method, url, body=None, headers=None, timeout=10, sink=None, chunk=512):
+        scheme, host, port, path = split_url(url)
+        origin = (scheme, host, port)
+        reused = self._sock is not None and self._origin == origin
+        if not reused:
+            self.close()
+            self._sock = _connect(scheme, host, port, timeout)
+            self._origin = origin
+        try:
+            if reused and hasattr(self._sock, "settimeout"):  # TLS sockets keep the first one
+                self._sock.settimeout(timeout)
+            resp, keep = _exchange(self._sock, method, host, path, body, headers, sink, chunk, True)
+        except Exception as exc:  # whatever happened, the connection's state is unknown now
+            self.close()
+            if not reused or sink is not None or not isinstance(exc, OSError):
+                raise
+            return self.request(method, url, body, headers, timeout, sink, chunk)
+        if not keep:
+            self.close()
+        return resp

@@ -19,8 +19,19 @@ class Uplink:
     """Sends `outbox` to `url` as `{"<field>": [records...]}`, or one bare record a request when
     `field` is None; call `service(now_ms)` often."""
 
-    def __init__(self, outbox, url, api_key, field=None, batch_size=20, base_ms=500, max_ms=60000):
+    def __init__(
+        self,
+        outbox,
+        url,
+        api_key,
+        field=None,
+        batch_size=20,
+        base_ms=500,
+        max_ms=60000,
+        session=None,
+    ):
         self.outbox = outbox
+        self.session = session  # an httpclient.Session to reuse connections, or None
         self.url = url
         self.field = field
         self.headers = {"x-api-key": api_key, "Content-Type": "application/json"}
@@ -55,7 +66,8 @@ class Uplink:
         else:
             body = items[0]
         try:
-            resp = httpclient.request("POST", self.url, body, self.headers, timeout=self.timeout_s)
+            send = self.session.request if self.session else httpclient.request
+            resp = send("POST", self.url, body, self.headers, timeout=self.timeout_s)
             self.last_status = resp.status
             ok = resp.ok
         except (OSError, ValueError) as exc:  # network, timeout, or not an HTTP answer
