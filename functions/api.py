@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from functions import wiring
 from functions.domain.devices import Device
 from functions.exceptions import ApiError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from functions.models import ErrorBody
+from functions.models.common import ErrorBody
 from functions.settings import get_settings
 
 

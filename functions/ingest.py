@@ -3,7 +3,7 @@
 from functions import wiring
 from functions.api import Request, Route, count_by_gesture, endpoint
 from functions.domain import devices, events
-from functions.models import EventBatch, EventsAccepted
+from functions.models.events import EventBatch, EventsAccepted
 from functions.settings import get_settings
 
 ROUTE = Route(

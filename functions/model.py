@@ -6,7 +6,7 @@ from functions import wiring
 from functions.api import Reply, Request, Route, endpoint
 from functions.domain import model_release
 from functions.exceptions import NotFound
-from functions.models import ModelFile, ModelQuery, ModelRelease
+from functions.models.release import ModelFile, ModelQuery, ModelRelease
 from functions.settings import get_settings
 
 ROUTE = Route(

@@ -3,7 +3,7 @@
     .venv/bin/python -m functions.openapi          # rewrite functions/openapi.json
     .venv/bin/python -m functions.openapi --check  # exit 1 if the committed file is stale
 
-Routes, and which need an API key, come from infra/functions.yml; schemas from functions/models.py.
+Routes, and which need an API key, come from infra/functions.yml; schemas from functions/models/.
 """
 
 import argparse
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic.json_schema import models_json_schema
 
-from functions.models import ErrorBody
+from functions.models.common import ErrorBody
 
 DOCUMENT = Path(__file__).resolve().parent / "openapi.json"
 TITLE = "gesture-stack API"

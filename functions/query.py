@@ -9,7 +9,7 @@ from functions.api import Request, Route, endpoint
 from functions.domain import devices, query
 from functions.domain.events import event_key, to_stored_event
 from functions.exceptions import InvalidInput
-from functions.models import EventPage, EventsQuery
+from functions.models.events import EventPage, EventsQuery
 from functions.settings import get_settings
 
 ROUTE = Route(

@@ -5,7 +5,7 @@ import hashlib
 from functions import storage_layout, wiring
 from functions.api import Request, Route, endpoint
 from functions.domain import devices
-from functions.models import SampleStored, SampleWindow
+from functions.models.samples import SampleStored, SampleWindow
 
 ROUTE = Route(
     "POST",

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functions import wiring
 from functions.api import Request, Route, endpoint
 from functions.domain import devices
-from functions.models import Telemetry, TelemetryAccepted
+from functions.models.telemetry import Telemetry, TelemetryAccepted
 from functions.settings import get_settings
 
 ROUTE = Route("POST", "/telemetry", "Store a heartbeat", TelemetryAccepted, body=Telemetry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from functions.exceptions import InvalidInput
-from functions.models import EventBatch, StoredEvent
+from functions.models.events import EventBatch, StoredEvent
 from functions.storage_layout import utc_day
 
 DAY_MS = 86_400_000

@@ -1,0 +1,35 @@
+"""Shared field types and bases of the API models, the error body and the health answer."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.storage_layout import DEVICE_ID_PATTERN
+
+Gesture = Literal["circle", "x", "y"]
+Signal = Literal["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+TimeMs = Annotated[int, Field(ge=0, le=9_999_999_999_999, description="ms since the epoch")]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Version = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+DeviceId = Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+Unit = Annotated[float, Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Query(BaseModel):
+    """Query strings arrive as text: lax parsing ("5" -> 5), unknown parameters ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    field: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

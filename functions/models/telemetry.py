@@ -1,0 +1,35 @@
+"""POST /telemetry."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from functions.models.common import (
+    Count,
+    DeviceId,
+    Strict,
+    TimeMs,
+    Version,
+)
+
+
+class AxisRms(Strict):
+    x: Annotated[float, Field(ge=0, le=1e6)]
+    y: Annotated[float, Field(ge=0, le=1e6)]
+    z: Annotated[float, Field(ge=0, le=1e6)]
+
+
+class Telemetry(Strict):
+    device_id: DeviceId | None = Field(None, description="optional; must be the key's device")
+    t_ms: TimeMs
+    acc_rms: AxisRms
+    free_heap: Count
+    uptime_s: Count
+    model_version: Version
+    queue_len: Count
+    dropped: Count
+
+
+class TelemetryAccepted(BaseModel):
+    device_id: str
+    t_ms: int
