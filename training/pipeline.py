@@ -20,18 +20,19 @@ import numpy as np
 from training import export
 from training.calibration import ScoredStream, calibrate, evaluate
 from training.evaluation import EventScore
-from training.featurize import CLASSES, WindowSpec
+from training.featurize import CLASSES, WindowSpec, features, window_counts
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
 from training.params import Candidate, TrainParams, load_params
 from training.raw_layer import raw_window_streams
+from training.rawunits import si_to_counts
 from training.report import write_report
 from training.seed_data import SEED_FILE, load_seed_windows, recover_timelines
 from training.selection import (
     CandidateResult,
     WindowCache,
-    best,
     fit,
     make_estimator,
+    ranked,
     score_streams,
 )
 from training.streams import (
@@ -114,7 +115,8 @@ def score_candidate(
 
 def select(
     folds: dict[str, list[Stream]], candidates: list[Candidate], params: TrainParams, progress
-) -> tuple[CandidateResult, list[CandidateResult]]:
+) -> list[CandidateResult]:
+    """Every candidate scored on out-of-fold streams, in the order of preference."""
     caches = {
         name: WindowCache([s for other, ss in folds.items() if other != name for s in ss], params)
         for name in folds
@@ -127,13 +129,24 @@ def select(
             f"[{i}/{len(candidates)}] {c.key}: event F1 {r.score.f1:.3f}, "
             f"{r.mpy_bytes} B{'' if r.within_budget else ' (over budget)'}"
         )
-    return best(results), results
+    return results
 
 
-def fit_final(selected: CandidateResult, dev: list[Stream], params: TrainParams):
-    """models: the selected candidate fitted on every non-test stream."""
-    x, y = WindowCache(dev, params).get(selected.spec)
-    return make_estimator(selected.candidate, params.windows.class_weight, params.seed).fit(x, y)
+def fit_final(
+    order: list[CandidateResult], dev: list[Stream], params: TrainParams, progress
+) -> tuple[CandidateResult, object]:
+    """models: the preferred candidate fitted on every non-test stream (the next one if that
+    fit outgrows the budget)."""
+    cache, budget = WindowCache(dev, params), int(params.budgets["mpy_bytes"])
+    for chosen in order:
+        x, y = cache.get(chosen.spec)
+        estimator = make_estimator(chosen.candidate, params.windows.class_weight, params.seed)
+        estimator.fit(x, y)
+        size = export.mpy_size(export.to_python(estimator))
+        if size <= budget:
+            return chosen, estimator
+        progress(f"{chosen.candidate.key}: final fit is {size} B, over budget; next candidate")
+    raise ValueError("no candidate's final fit stays within the .mpy budget")
 
 
 def export_model(
@@ -188,16 +201,16 @@ def train(
     test = parts.pop("test")
     for name, ss in {"test": test, **parts}.items():
         write_streams(layers / "03_primary" / name, ss)
-    selected, results = select(parts, candidates, params, progress)
+    results = select(parts, candidates, params, progress)
     rows = [r.row() for r in results]
     _write_json(layers / "06_models" / "candidates.json", rows)
+    dev = [s for ss in parts.values() for s in ss]
+    selected, estimator = fit_final(ranked(results), dev, params, progress)
     hop_ms = 1000 // selected.spec.rate_hz * selected.spec.hop
     postprocess, oof = calibrate(
         selected.oof, list(CLASSES), params.calibration.model_dump(), hop_ms, params.tolerance_ms
     )
     progress(f"selected {selected.candidate.key}; debouncer {postprocess}")
-    dev = [s for ss in parts.values() for s in ss]
-    estimator = fit_final(selected, dev, params)
     (layers / "06_models" / "estimator.pkl").write_bytes(pickle.dumps(estimator))
     test_scored = score_streams(estimator, test, selected.spec)
     test_score = evaluate(test_scored, list(CLASSES), postprocess, params.tolerance_ms)
@@ -208,7 +221,6 @@ def train(
         "tolerance_ms": params.tolerance_ms,
         "test_events": test_score.tp + test_score.fn,
         "source": source["kind"],
-        "train_s": None,
     }
     info = selected.candidate.model_dump() | {"grid": grid, "sklearn": type(estimator).__name__}
     vectors_from = np.concatenate([_features(s, selected.spec) for s in test_scored])
@@ -223,7 +235,4 @@ def train(
 
 
 def _features(scored: ScoredStream, spec: WindowSpec) -> np.ndarray:
-    from training.featurize import features, window_counts
-    from training.rawunits import si_to_counts
-
     return features(window_counts(si_to_counts(scored.stream.samples), scored.ends, spec), spec)

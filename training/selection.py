@@ -10,7 +10,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from training.augment import augmented
-from training.calibration import ScoredStream, calibrate
+from training.calibration import ScoredStream
 from training.evaluation import EventScore
 from training.export import mpy_size, to_python
 from training.featurize import (
@@ -21,7 +21,7 @@ from training.featurize import (
     training_windows,
     window_counts,
 )
-from training.params import CalibrationGrid, Candidate, TrainParams
+from training.params import Candidate, TrainParams
 from training.rawunits import si_to_counts
 from training.streams import Stream
 
@@ -140,24 +140,16 @@ def fit(
     return result
 
 
-def evaluate_candidate(
-    result: CandidateResult, streams: list[Stream], grid: CalibrationGrid, params: TrainParams
-) -> CandidateResult:
-    """Calibrate the debouncer on the streams and keep the event score there."""
-    scored = score_streams(result.estimator, streams, result.spec)
-    hop_ms = 1000 // result.spec.rate_hz * result.spec.hop
-    result.postprocess, result.score = calibrate(
-        scored, list(CLASSES), grid.model_dump(), hop_ms, params.tolerance_ms
-    )
-    return result
-
-
-def best(results: list[CandidateResult], margin: float = 0.01) -> CandidateResult:
-    """Within budget and within `margin` of the best event F1 (one event in a hundred is
-    noise): fewest false events on idle, then highest F1, then smallest."""
+def ranked(results: list[CandidateResult], margin: float = 0.01) -> list[CandidateResult]:
+    """Candidates within budget, best first: those within `margin` of the top event F1 (one
+    event in a hundred is noise) by fewest false events on idle, then F1, then size; then the
+    rest by F1."""
     fitting = [r for r in results if r.within_budget and r.score is not None]
     if not fitting:
         raise ValueError("no candidate fits the device budget; use smaller trees")
     top = max(r.score.f1 for r in fitting)
     near = [r for r in fitting if r.score.f1 >= top - margin]
-    return min(near, key=lambda r: (r.score.idle_fp, -r.score.f1, r.mpy_bytes))
+    rest = [r for r in fitting if r.score.f1 < top - margin]
+    return sorted(near, key=lambda r: (r.score.idle_fp, -r.score.f1, r.mpy_bytes)) + sorted(
+        rest, key=lambda r: -r.score.f1
+    )
