@@ -1,6 +1,7 @@
 """local_handlers/*.py run every function on its sample events; the OpenAPI file is current."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,16 @@ def test_committed_openapi_document_is_up_to_date():
     document = json.loads(openapi.DOCUMENT.read_text())
     assert set(document["paths"]) == {"/events", "/health", "/model", "/samples", "/telemetry"}
     assert document["paths"]["/events"]["post"]["security"] == [{"ApiKey": []}]
+
+
+def test_handlers_run_with_the_xray_tracer_where_lambda_tracing_is_on():
+    result = subprocess.run(
+        [sys.executable, "local_handlers/health.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert responses(result.stdout)[0]["statusCode"] == 200
