@@ -27,8 +27,9 @@ from fw_harness import (
 )
 def test_every_event_arrives_once_in_order_despite_failures(tmp_path, script):
     recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with FakeApi(script=script, timeout_delay=1.0) as api:
-        result = run_firmware(device_config(tmp_path, api.url, recording), tmp_path)
+    with FakeApi(script=script, timeout_delay=1.5) as api:
+        config = device_config(tmp_path, api.url, recording, http_timeout_s=0.5)
+        result = run_firmware(config, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     sent = queued(result.stdout)
     assert len(sent) >= 3
