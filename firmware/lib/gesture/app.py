@@ -224,7 +224,7 @@ class App:
         if board.simulated:
             while not board.exhausted:
                 self.step()
-                board.sleep_ms(STEP_MS)
+                board.sleep_ms(self.cfg["loop_ms"])
         else:
             dog = board.watchdog(self.cfg["watchdog_s"])
             while True:
@@ -234,7 +234,7 @@ class App:
                 except Exception as exc:  # keep sampling; the queues are on flash
                     log(f"gs-error {exc!r}")
                     board.sleep_ms(1000)
-                board.sleep_ms(STEP_MS)
+                board.sleep_ms(self.cfg["loop_ms"])
         self.sampler.stop()
         self.process_samples()
         if not self.replay:

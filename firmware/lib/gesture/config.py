@@ -14,6 +14,7 @@ DEFAULTS = {
     "data_dir": "data",  # outboxes and their state
     "model_dir": "model",  # current model; "<model_dir>.prev" keeps the previous one
     "ring_samples": 512,  # 5.12 s of 100 Hz history (6 KB)
+    "loop_ms": 50,  # main loop period: each pass hands ~5 samples to the detector
     "events_capacity": 500,
     "telemetry_capacity": 24,
     "samples_capacity": 3,
