@@ -21,7 +21,14 @@ from pydantic import BaseModel, ValidationError
 
 from functions import wiring
 from functions.domain.devices import Device
-from functions.exceptions import ApiError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from functions.exceptions import (
+    ApiError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+)
 from functions.models.common import ErrorBody
 from functions.settings import get_settings
 
@@ -53,6 +60,7 @@ STATUS = {
     Forbidden: (403, "forbidden"),
     NotFound: (404, "not_found"),
     PayloadTooLarge: (413, "payload_too_large"),
+    Unavailable: (503, "unavailable"),
 }
 
 

@@ -24,3 +24,7 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     """The thing asked for does not exist (yet)."""
+
+
+class Unavailable(ApiError):
+    """A store kept refusing the write (contention); the client should retry later."""

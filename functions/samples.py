@@ -4,8 +4,9 @@ import hashlib
 
 from functions import storage_layout, wiring
 from functions.api import Request, Route, endpoint
-from functions.domain import devices
+from functions.domain import devices, events
 from functions.models.samples import SampleStored, SampleWindow
+from functions.settings import get_settings
 
 ROUTE = Route(
     "POST",
@@ -20,6 +21,10 @@ ROUTE = Route(
 def handler(request: Request) -> SampleStored:
     window: SampleWindow = request.body
     device_id = devices.writer(request.device, window.device_id)
+    settings = get_settings()
+    events.check_time(
+        window.t_ms, request.now_ms, settings.max_event_age_days, settings.max_clock_skew_s, "t_ms"
+    )
     content = window.model_dump(exclude={"device_id"})
     digest = hashlib.sha256(repr(sorted(content.items())).encode()).hexdigest()
     key = storage_layout.raw_sample_key(device_id, window.t_ms, digest)

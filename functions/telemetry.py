@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from functions import wiring
 from functions.api import Request, Route, endpoint
-from functions.domain import devices
+from functions.domain import devices, events
 from functions.models.telemetry import Telemetry, TelemetryAccepted
 from functions.settings import get_settings
 
@@ -15,7 +15,11 @@ ROUTE = Route("POST", "/telemetry", "Store a heartbeat", TelemetryAccepted, body
 def handler(request: Request) -> TelemetryAccepted:
     beat: Telemetry = request.body
     device_id = devices.writer(request.device, beat.device_id)
-    retention = timedelta(days=get_settings().telemetry_retention_days)
+    settings = get_settings()
+    events.check_time(
+        beat.t_ms, request.now_ms, settings.max_event_age_days, settings.max_clock_skew_s, "t_ms"
+    )
+    retention = timedelta(days=settings.telemetry_retention_days)
     record = beat.model_dump(exclude={"device_id"}) | {
         "device_id": device_id,
         "received_at": request.now.isoformat(),

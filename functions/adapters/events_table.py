@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.adapters.dynamo_items import from_item, to_item
+from functions.exceptions import Unavailable
 
 FLEET_INDEX = "fleet-by-day"
 _ATTEMPTS = 4
-
-
-class StoreBusy(Exception):
-    """The transaction kept conflicting with a concurrent write; the client should retry."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ class EventsTable:
                 }
                 duplicates += [r for i, r in enumerate(pending) if i in failed]
                 pending = [r for i, r in enumerate(pending) if i not in failed]
-        raise StoreBusy("events table kept cancelling the transaction")
+        raise Unavailable("the events table kept cancelling the transaction; retry")
 
     def _put(self, record: dict) -> dict:
         return {

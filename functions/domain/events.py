@@ -21,17 +21,22 @@ def fleet_key(t_ms: int, device_id: str, seq: int) -> str:
     return f"{t_ms:013d}#{device_id}#{seq:010d}"
 
 
-def check_times(batch: EventBatch, now_ms: int, max_age_days: int, max_skew_s: int) -> None:
-    """Reject events from too far in the past or the future (device clock)."""
+def check_time(t_ms: int, now_ms: int, max_age_days: int, max_skew_s: int, field: str) -> None:
+    """Reject a device time too far in the past or the future."""
     oldest = now_ms - max_age_days * DAY_MS
     newest = now_ms + max_skew_s * 1000
+    if not oldest <= t_ms <= newest:
+        raise InvalidInput(
+            f"t_ms {t_ms} is outside [{oldest}, {newest}] "
+            f"(at most {max_age_days} days old, {max_skew_s} s ahead)",
+            field=field,
+        )
+
+
+def check_times(batch: EventBatch, now_ms: int, max_age_days: int, max_skew_s: int) -> None:
+    """Every event of the batch must pass check_time."""
     for index, event in enumerate(batch.events):
-        if not oldest <= event.t_ms <= newest:
-            raise InvalidInput(
-                f"t_ms {event.t_ms} is outside [{oldest}, {newest}] "
-                f"(at most {max_age_days} days old, {max_skew_s} s ahead)",
-                field=f"events[{index}].t_ms",
-            )
+        check_time(event.t_ms, now_ms, max_age_days, max_skew_s, f"events[{index}].t_ms")
 
 
 def to_records(
