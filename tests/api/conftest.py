@@ -29,3 +29,12 @@ def lambda_context():
 def dynamodb_calls(aws):
     """Counts the DynamoDB requests the handlers make."""
     return WriteCounter()
+
+
+def pytest_collection_modifyitems(items):
+    """Powertools warns on every request without metrics (functions.api silences it in Lambda;
+    pytest resets warning filters per test)."""
+    quiet = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+    for item in items:
+        if "tests/api/" in item.nodeid:
+            item.add_marker(quiet)
