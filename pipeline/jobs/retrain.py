@@ -59,14 +59,45 @@ def download_current_model(settings: JobSettings, s3) -> Path | None:
     return folder
 
 
-def describe(model_dir: Path, scored: dict) -> Candidate:
+def describe(model_dir: Path, scores: dict) -> Candidate:
     manifest = json.loads((model_dir / "manifest.json").read_text())
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
-    return Candidate(manifest["version"], float(scored["score"]), sizes)
+    return Candidate(manifest["version"], float(scores["score"]), sizes)
 
 
-def model_files(model_dir: Path) -> list[Path]:
-    return sorted(p for p in model_dir.rglob("*") if p.is_file())
+def upload_folder(sink: ArtifactSink, folder: Path, key_of) -> None:
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        sink.put_file(key_of(path.relative_to(folder).as_posix()), path)
+
+
+def train_candidate(settings, sink, backend, windows: Path | None, params: dict) -> Path:
+    """Train, and keep the model folder and training's layers in the run folder at once."""
+    layers_dir = settings.work_dir / "layers"
+    model_dir = backend.train(windows, settings.work_dir / "candidate", layers_dir, params)
+    version = json.loads((model_dir / "manifest.json").read_text())["version"]
+    upload_folder(
+        sink, model_dir, lambda rel: run_layout.run_model_key(settings.run_id, version, rel)
+    )
+    upload_folder(sink, layers_dir, lambda rel: run_layout.run_layer_key(settings.run_id, rel))
+    return model_dir
+
+
+def score_models(settings, s3, backend, model_dir: Path, params: dict) -> tuple[dict, dict | None]:
+    """Candidate and current model scored on the same streams: {"model": Candidate, "scores"}."""
+    streams = backend.evaluation_streams(settings.work_dir / "streams", params)
+    scores = backend.score(model_dir, streams)
+    candidate = {"model": describe(model_dir, scores), "scores": scores, "streams": len(streams)}
+    current_dir = download_current_model(settings, s3)
+    if current_dir is None:
+        return candidate, None
+    scores = backend.score(current_dir, streams)
+    return candidate, {"model": describe(current_dir, scores), "scores": scores}
+
+
+def publish(sink: ArtifactSink, model_dir: Path, version: str) -> None:
+    """Copy the model folder to models/<version>/, then point models/current.json at it."""
+    upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
+    sink.put_json(storage_layout.CURRENT_MODEL_KEY, storage_layout.current_pointer(version))
 
 
 def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
@@ -76,51 +107,33 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
     params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
-
-    layers_dir = settings.work_dir / "layers"
-    model_dir = backend.train(windows, settings.work_dir / "candidate", layers_dir, params)
-    version = json.loads((model_dir / "manifest.json").read_text())["version"]
-    for path in model_files(model_dir):
-        rel = path.relative_to(model_dir).as_posix()
-        sink.put_file(run_layout.run_model_key(settings.run_id, version, rel), path)
-    for path in model_files(layers_dir):
-        rel = path.relative_to(layers_dir).as_posix()
-        sink.put_file(run_layout.run_layer_key(settings.run_id, rel), path)
-
-    streams = backend.evaluation_streams(settings.work_dir / "streams", params)
-    candidate_scores = backend.score(model_dir, streams)
-    candidate = describe(model_dir, candidate_scores)
-    current_dir = download_current_model(settings, s3)
-    current_scores = backend.score(current_dir, streams) if current_dir else None
-    current = describe(current_dir, current_scores) if current_dir else None
-    decision = decide(candidate, current, budgets)
-
-    report = {
+    model_dir = train_candidate(settings, sink, backend, windows, params)
+    candidate, current = score_models(settings, s3, backend, model_dir, params)
+    new, old = candidate["model"], current["model"] if current else None
+    decision = decide(new, old, budgets)
+    report_key = run_layout.promotion_report_key(settings.run_id)
+    sink.put_json(report_key, {
         "run_id": settings.run_id,
         "data_run_id": data_run,
         "device_windows": windows.read_text().count("\n") if windows else 0,
         "promoted": decision.promote,
         "reason": decision.reason,
         "budgets": asdict(budgets),
-        "candidate": {**asdict(candidate), "scores": candidate_scores},
-        "current": {**asdict(current), "scores": current_scores} if current else None,
-        "streams": len(streams),
-    }
-    sink.put_json(run_layout.promotion_report_key(settings.run_id), report)
+        "candidate": {**asdict(new), "scores": candidate["scores"]},
+        "current": {**asdict(old), "scores": current["scores"]} if old else None,
+        "streams": candidate["streams"],
+    })  # fmt: skip
     if decision.promote:
-        for path in model_files(model_dir):
-            rel = path.relative_to(model_dir).as_posix()
-            sink.put_file(storage_layout.model_file_key(version, rel), path)
-        sink.put_json(storage_layout.CURRENT_MODEL_KEY, storage_layout.current_pointer(version))
+        publish(sink, model_dir, new.version)
     return {
         "run_id": settings.run_id,
         "promoted": decision.promote,
         "reason": decision.reason,
-        "candidate_version": candidate.version,
-        "candidate_score": round(candidate.score, 4),
-        "current_version": version if decision.promote else (current and current.version),
-        "previous_version": current.version if current else None,
-        "report_key": run_layout.promotion_report_key(settings.run_id),
+        "candidate_version": new.version,
+        "candidate_score": round(new.score, 4),
+        "current_version": new.version if decision.promote else (old and old.version),
+        "previous_version": old.version if old else None,
+        "report_key": report_key,
     }
 
 
