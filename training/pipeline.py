@@ -45,7 +45,6 @@ from training.streams import (
 )
 
 Progress = Callable[[str], None]
-LAYERS = ("01_raw", "02_intermediate", "03_primary", "06_models", "08_reporting")
 
 
 @dataclass
@@ -175,6 +174,17 @@ def export_model(
     return manifest
 
 
+def _describe(stream: Stream) -> dict:
+    """A group in the intermediate layer: where it came from, how long, which events."""
+    return {
+        "name": stream.name,
+        "group": stream.group,
+        "duration_ms": stream.duration_ms,
+        "events": [[e.start_ms, e.end_ms, e.gesture] for e in stream.events],
+        "ignore": stream.ignore,
+    }
+
+
 def _write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
@@ -196,6 +206,7 @@ def train(
     layers = Path(layers) if layers else out.with_name(out.name + "-layers")
     streams, source = load_streams(data, params)
     _write_json(layers / "01_raw" / "source.json", source | {"data": str(data)})
+    _write_json(layers / "02_intermediate" / "groups.json", [_describe(s) for s in streams])
     progress(f"loaded {len(streams)} groups, {sum(len(s.events) for s in streams)} events")
     parts = split_streams(streams, params)
     test = parts.pop("test")

@@ -50,8 +50,12 @@ def test_train_cli_on_synthetic_writes_model_and_layers(tmp_path, capsys):
     assert "train-result" in captured.out and "[1/1]" in captured.err
     assert (out / "model.mpy").exists()
     layers = tmp_path / "model-layers"
-    for layer in ("01_raw", "03_primary", "06_models", "08_reporting"):
+    for layer in ("01_raw", "02_intermediate", "03_primary", "06_models", "08_reporting"):
         assert (layers / layer).is_dir()
+    groups = json.loads((layers / "02_intermediate" / "groups.json").read_text())
+    assert {g["group"] for g in groups} >= {"synthetic-0003#0"}
+    primary = sorted((layers / "03_primary" / "test").glob("*.labels.csv"))
+    assert primary  # the held-out streams are recordings `detect` can read
     assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(out)]) == 2
 
 
