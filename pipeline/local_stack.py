@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,10 +113,19 @@ def project_specs(bucket: str, stage: str = LOCAL_STAGE) -> list[ProjectSpec]:
     return specs
 
 
-def quiet_moto_logs() -> None:
-    """moto logs every caught task failure as a warning; the runner reports them itself."""
-    for name in ("moto.stepfunctions", "werkzeug"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+def quiet_moto_logs() -> Callable[[], None]:
+    """moto logs every caught task failure as a warning; the runner reports them itself.
+    Returns the function that restores the previous levels."""
+    loggers = [logging.getLogger(name) for name in ("moto.stepfunctions", "werkzeug")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+    return restore
 
 
 def local_bucket(stage: str = LOCAL_STAGE) -> str:

@@ -68,7 +68,7 @@ class LocalPipeline:
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
-        local_stack.quiet_moto_logs()
+        self._stack.append(local_stack.quiet_moto_logs())
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
         self._stack.append(mock.stop)
