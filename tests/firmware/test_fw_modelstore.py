@@ -6,7 +6,8 @@ from fw_harness import run_micropython, write_rules_model
 
 SCRIPT = """
 from gesture import modelstore
-manifest, score = modelstore.load_current("model")
+from gesture.app import check_model
+manifest, score = modelstore.load_current("model", check_model)
 print("version", manifest["version"], "proba", score([0.0] * 30))
 """
 
@@ -34,3 +35,16 @@ def test_no_model_at_all_is_a_clear_error(tmp_path):
     )
     result = run_micropython(["boot.py"], cwd=tmp_path)
     assert "error model: no model.mpy or model.py" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_current_model_the_detector_cannot_run_also_falls_back(tmp_path):
+    good = write_rules_model(tmp_path / "model.prev", version="20260101000000-0000a0bb")
+    current = tmp_path / "model"
+    shutil.copytree(good, current)
+    manifest = (current / "manifest.json").read_text()
+    manifest = manifest.replace('"decimation": 5', '"decimation": 3')
+    (current / "manifest.json").write_text(manifest.replace("0000a0bb", "0000a0cc"))
+    (tmp_path / "boot.py").write_text(SCRIPT)
+    result = run_micropython(["boot.py"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "version 20260101000000-0000a0bb" in result.stdout

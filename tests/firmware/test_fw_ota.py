@@ -63,14 +63,20 @@ def test_verified_release_is_swapped_in_and_previous_kept(tmp_path, inline):
     assert len(gets) == 1
 
 
-def _broken_mpy(tmp_path):
-    src = tmp_path / "broken.py"
-    src.write_text("raise ImportError('not a model')\n")
-    compile_mpy(src, tmp_path / "broken.mpy")
-    return (tmp_path / "broken.mpy").read_bytes()
+def _mpy_of(tmp_path, source):
+    src = tmp_path / "other.py"
+    src.write_text(source)
+    compile_mpy(src, tmp_path / "other.mpy")
+    return (tmp_path / "other.mpy").read_bytes()
 
 
-@pytest.mark.parametrize("fault", ["corrupt", "truncated", "does-not-import"])
+FAULTY_MODELS = {
+    "does-not-import": "raise ImportError('not a model')\n",
+    "wrong-class-count": "def score(input):\n    return [0.5, 0.5]\n",
+}
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "truncated", *FAULTY_MODELS])
 def test_bad_download_leaves_the_old_model_running(tmp_path, fault):
     good = write_rules_model(tmp_path / "release")
     data = (good / "model.mpy").read_bytes()
@@ -79,7 +85,7 @@ def test_bad_download_leaves_the_old_model_running(tmp_path, fault):
     elif fault == "truncated":
         served, promised = data[: len(data) // 2], data
     else:
-        served = promised = _broken_mpy(tmp_path)
+        served = promised = _mpy_of(tmp_path, FAULTY_MODELS[fault])
     running = write_rules_model(tmp_path / "model")  # what the device boots with
     old_files = {p.name: p.read_bytes() for p in running.iterdir()}
     with FakeApi() as api:

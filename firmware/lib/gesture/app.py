@@ -28,6 +28,15 @@ def log(*parts):
     print(*parts)
 
 
+def check_model(manifest, score):
+    """Raise unless this manifest and model can run here: the Detector accepts the manifest and
+    the model scores a window into one probability per class."""
+    det = Detector(manifest, score)
+    proba = score(det.features.new_vector())
+    if len(proba) != len(det.classes):
+        raise ValueError(f"model gives {len(proba)} probabilities for {len(det.classes)} classes")
+
+
 class App:
     """Everything the device runs, wired from a configuration dict and a board."""
 
@@ -45,7 +54,7 @@ class App:
         self.detector = None
         self.model_version = "none"
         try:
-            self.set_model(*modelstore.load_current(cfg["model_dir"]))
+            self.set_model(*modelstore.load_current(cfg["model_dir"], check_model))
         except modelstore.ModelError as exc:
             if self.replay:
                 raise
@@ -79,7 +88,7 @@ class App:
         )
         for uplink in self.uplinks:
             uplink.timeout_s = cfg["http_timeout_s"]
-        self.ota = Ota(url, key, cfg["model_dir"], cfg["http_timeout_s"])
+        self.ota = Ota(url, key, cfg["model_dir"], cfg["http_timeout_s"], check_model)
         cap = cfg["capture"]
         if cap["enabled"]:
             self.capture = Capture(self.ring, cap["pre_ms"], cap["post_ms"], cap["near_miss"])

@@ -38,23 +38,30 @@ def import_score(directory):
     return score
 
 
-def load(directory):
-    """(manifest, score) of the model in `directory`."""
+def load(directory, check=None):
+    """(manifest, score) of the model in `directory`; `check(manifest, score)` may veto it by
+    raising (the app builds its Detector and scores a zero window)."""
     if not (storage.exists(directory + "/model.mpy") or storage.exists(directory + "/model.py")):
         raise ModelError(directory + ": no model.mpy or model.py")
     manifest = read_manifest(directory)
-    return manifest, import_score(directory)
+    score = import_score(directory)
+    if check is not None:
+        try:
+            check(manifest, score)
+        except Exception as exc:  # any veto means: this model cannot run here
+            raise ModelError(f"{directory}: model rejected ({exc!r})") from None
+    return manifest, score
 
 
-def load_current(directory):
+def load_current(directory, check=None):
     """The current model, or the previous one (restored as current) if the current fails."""
     try:
-        return load(directory)
+        return load(directory, check)
     except ModelError:
         prev = directory + ".prev"
         if not storage.is_dir(prev):
             raise
-    result = load(prev)
+    result = load(prev, check)
     storage.remove(directory)
     storage.replace(prev, directory)
     return result

@@ -31,11 +31,12 @@ class _HashingWriter:
 class Ota:
     """Checks `<api_url>/model`; `check()` returns (manifest, score) of a new model or None."""
 
-    def __init__(self, api_url, api_key, model_dir, timeout_s=10):
+    def __init__(self, api_url, api_key, model_dir, timeout_s=10, check=None):
         self.url = api_url.rstrip("/") + "/model"
         self.headers = {"x-api-key": api_key}
         self.model_dir = model_dir
         self.timeout_s = timeout_s
+        self.check_model = check  # check(manifest, score) raises if the model cannot run
         self.failures = 0
         self.last_error = None
 
@@ -62,7 +63,7 @@ class Ota:
         try:
             self._download(release, new_dir)
             storage.write_atomic(new_dir + "/manifest.json", json.dumps(release["manifest"]))
-            loaded = modelstore.load(new_dir)
+            loaded = modelstore.load(new_dir, self.check_model)
         except Exception:
             storage.remove(new_dir)
             raise
