@@ -129,3 +129,22 @@ def test_one_connection_is_reused_and_a_stale_one_replaced(tmp_path, max_per_con
         assert api.connections == -(-len(api.requests) // max_per_conn)
     else:
         assert api.connections == 2  # the API connection, and one for GET /model (OTA)
+
+
+def test_a_full_queue_drops_the_oldest_and_telemetry_reports_it(tmp_path):
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    down = f"http://127.0.0.1:{free_port()}"
+    first = run_firmware(
+        device_config(tmp_path, down, recording, events_capacity=2, drain_s=0.5), tmp_path
+    )
+    made = queued(first.stdout)
+    assert len(made) >= 3 and "pending=2 dropped=" in first.stdout
+    empty = tmp_path / "empty.csv"
+    empty.write_text(recording.read_text().splitlines()[0] + "\n")
+    with FakeApi() as api:  # the outage ends; the device reboots with what it kept
+        result = run_firmware(device_config(tmp_path, api.url, empty, events_capacity=2), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored(api) == made[-2:]  # the newest two; the older ones were dropped
+    dropped = len(made) - 2
+    assert api.telemetry and api.telemetry[-1]["dropped"] == dropped
+    assert api.telemetry[-1]["queue_len"] in (0, 2)
