@@ -141,7 +141,9 @@ def endpoint(route: Route):
     def decorate(fn):
         traced = tracer.capture_method(fn)
 
-        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @logger.inject_lambda_context(
+            correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+        )
         @tracer.capture_lambda_handler
         @metrics.log_metrics
         def handler(event: dict, context) -> dict:
