@@ -9,6 +9,9 @@ Routes come from infra/functions.yml and tables from infra/storage.yml (one sour
 Like API Gateway, a private route without a valid key gets 403 before any handler runs; the key's
 id goes to the handler as requestContext.identity.apiKeyId. S3 URLs in responses (presigned model
 downloads) are rewritten to `<url>/_s3/<key>`, served here from the same bucket.
+
+From a shell: `python -m gesture_stack.localapi --port 8000 --device dev-1 [--model DIR]` prints
+the URL and each device's key and serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -374,3 +377,34 @@ def _make_request_handler(api: LocalApi):
             pass
 
     return RequestHandler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gesture_stack.localapi`: serve the API locally until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The gesture-stack API on localhost, over moto.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--device", action="append", default=[], help="register a device key")
+    parser.add_argument("--dashboard", action="store_true", help="register a dashboard key")
+    parser.add_argument("--model", type=Path, help="publish this model folder")
+    parser.add_argument("--aws", action="store_true", help="real AWS instead of moto")
+    args = parser.parse_args(argv)
+    with LocalApi(port=args.port, host=args.host, aws=args.aws) as api:
+        print(f"gesture-stack API at {api.url}", flush=True)
+        for device_id in args.device or ["dev-1"]:
+            print(f"device {device_id}: x-api-key {api.add_device(device_id)}", flush=True)
+        if args.dashboard:
+            print(f"dashboard: x-api-key {api.add_device('dashboard', role='dashboard')}")
+        if args.model:
+            print(f"model {api.publish_model(args.model)} published", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
