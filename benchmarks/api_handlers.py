@@ -337,8 +337,8 @@ In Lambda with active tracing the Powertools Tracer also imports the X-Ray SDK; 
 measured here (functions/api.py creates the Tracer only where tracing is on). The baseline,
 benchmarks/api_bare_handler.py, does the same job with boto3 and json only.
 `local_handlers/ingest.py --aws` and `osls invoke local` talk to the same moto server; the
-default `local_handlers/ingest.py` (in-process moto, tables and seed data created each run)
-is the last row's extra figure.
+figure in brackets is the default `local_handlers/ingest.py` (in-process moto, with the tables,
+sample devices and a model created on every run).
 """
 
 
