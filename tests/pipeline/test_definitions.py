@@ -76,6 +76,10 @@ def test_main_starts_each_child_synchronously_and_fails_with_the_childs_error():
     assert starts == {"Collect": "#{CollectStateMachine}", "Retrain": "#{RetrainStateMachine}"}
     for task in tasks(main).values():
         assert task["Resource"] == SFN_SYNC2
+        retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+        assert retried == {
+            "StepFunctions.ExecutionLimitExceededException"
+        }  # a failed child is final
         catches = {c["ErrorEquals"][0]: c["Next"] for c in task["Catch"]}
         assert catches == {
             "States.TaskFailed": "Read child failure",
