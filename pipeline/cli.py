@@ -31,6 +31,16 @@ def register(subparsers) -> None:
     )
     parser.set_defaults(func=run)
 
+    source = subparsers.add_parser(
+        "pipeline-source",
+        help="upload the committed repository as the CodeBuild jobs' source (real AWS)",
+        description="Zip HEAD with git archive and upload it to s3://BUCKET/pipeline/source.zip, "
+        "where the collect and retrain projects read their source. Uses your AWS credentials.",
+    )
+    source.add_argument("--bucket", required=True, help="the stage's data bucket")
+    source.add_argument("--ref", default="HEAD", help="git ref to zip (default HEAD)")
+    source.set_defaults(func=run_source)
+
 
 def parse_input(text: str) -> dict:
     try:
@@ -54,3 +64,22 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(json.dumps({"error": result.error, "cause": result.cause}, indent=2))
     return 1
+
+
+def run_source(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
+    import boto3
+
+    from pipeline.source import SOURCE_KEY, build_source_zip, upload_source
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            zip_path = build_source_zip(Path(tmp) / "source.zip", ref=args.ref)
+        except ValueError as exc:
+            print(f"pipeline-source: {exc}")
+            return 2
+        version = upload_source(boto3.client("s3"), args.bucket, zip_path)
+    print(f"uploaded s3://{args.bucket}/{SOURCE_KEY} version={version or '-'}")
+    return 0

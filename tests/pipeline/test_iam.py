@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from pipeline.source import SOURCE_KEY
+
 EVENTS_RULE = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
 EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
 
@@ -101,6 +103,9 @@ def test_projects_are_named_for_service_and_stage_and_run_the_repo_buildspecs(pa
         props = res[f"{job.capitalize()}Project"]["Properties"]
         assert props["Name"] == f"gesture-stack-ci-{job}"
         assert props["Source"]["BuildSpec"] == f"buildspecs/{job}.yml"
+        assert props["Source"]["Location"].endswith(
+            "/" + SOURCE_KEY
+        )  # where pipeline-source puts it
         env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
         events = {"EVENTS_TABLE": {"Ref": "EventsTable"}} if job == "collect" else {}
         assert env == {"DATA_BUCKET": {"Ref": "DataBucket"}, "STAGE": "ci", **events}

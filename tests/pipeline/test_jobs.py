@@ -111,3 +111,18 @@ def test_retrain_reads_this_runs_raw_layer_or_else_the_newest_one(s3):
     assert device_data_run(settings, s3) == "r1"
     put(s3, run_layout.raw_manifest_key("r3"), {"created": "2025-01-01T00:00:00+00:00"})
     assert device_data_run(settings, s3) == "r3"
+
+
+def test_source_zip_holds_what_a_build_needs_and_goes_where_the_projects_read(s3, tmp_path):
+    import zipfile
+
+    from pipeline.source import SOURCE_KEY, build_source_zip, upload_source
+
+    path = build_source_zip(tmp_path / "source.zip")
+    names = set(zipfile.ZipFile(path).namelist())
+    needed = {"Makefile", "uv.lock", "buildspecs/collect.yml", "pipeline/jobs/retrain.py"}
+    assert needed <= names and not any(n.startswith(".venv/") for n in names)
+    upload_source(s3, "bkt", path)
+    assert s3.head_object(Bucket="bkt", Key=SOURCE_KEY)["ContentLength"] == path.stat().st_size
+    with pytest.raises(ValueError, match="git archive"):
+        build_source_zip(tmp_path / "x.zip", ref="no-such-ref")
