@@ -1,12 +1,13 @@
 """Training benchmark: our model vs an original-style model on held-out real seed events.
 
-    .venv/bin/python -m benchmarks.training_model [--write]
+    .venv/bin/python -m benchmarks.training_model [--write] [--seeds 1,2]
 
 Trains the default grid on ../shared/data/seed-imu (timed), then builds the original project's
 model (RandomForest, 4 trees, 5 signals without gyro_x, 20 Hz time points, trained on the seed
 windows as labelled, debounced with "9 hits spanning 450 ms, most frequent of the first 9") on
 the same training groups. Both are scored as events on the same held-out test streams, and timed
-side by side in one micropython run (features + model.score per window). `--write` replaces the
+side by side in one micropython run (features + model.score per window; fastest of 5
+alternating runs). `--write` replaces the
 `## Training` section of BENCHMARKS.md.
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Training"
-COMMAND = ".venv/bin/python -m benchmarks.training_model --write"
+COMMAND = ".venv/bin/python -m benchmarks.training_model --write --seeds 1,2"
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 ORIGINAL_POSTPROCESS = {"threshold": 0.0, "min_hits": 9, "max_gap": 10, "refractory": 0}
 TIMING = """
@@ -57,7 +58,11 @@ def bench(name):
             score_total += t2 - t1
             n += 1
     return total / n, score_total / n
-print(json.dumps({{'ours': bench('ours'), 'original': bench('original')}}))
+runs = {{'ours': [], 'original': []}}
+for _ in range(5):  # alternate, keep each model's fastest run: less noise from machine load
+    for name in runs:
+        runs[name].append(bench(name))
+print(json.dumps({{name: min(r) for name, r in runs.items()}}))
 """
 
 
@@ -120,7 +125,22 @@ def micropython_timing(result, est, spec, tmp: Path) -> dict:
     return out | {"original_mpy": (tmp / "original.mpy").stat().st_size}
 
 
-def run() -> str:
+def other_splits(seeds: list[int]) -> list[tuple[int, float, int, int]]:
+    """Test F1, events and idle false events of our pipeline with other split seeds."""
+    from training.params import load_params
+    from training.pipeline import train
+
+    out = []
+    for seed in seeds:
+        params = load_params()
+        params.seed = seed
+        with tempfile.TemporaryDirectory(prefix="gs-train-bench-") as tmp:
+            r = train(seed_dir(), Path(tmp) / "model", "default", params, Path(tmp) / "layers")
+        out.append((seed, r.test.f1, r.test.tp + r.test.fn, r.test.idle_fp))
+    return out
+
+
+def run(extra_seeds: list[int]) -> str:
     from training.params import load_params
     from training.pipeline import train
 
@@ -134,6 +154,7 @@ def run() -> str:
         est, spec = original_model(result, params)
         orig = evaluate_original(est, spec, result, params)
         timing = micropython_timing(result, est, spec, tmp)
+    splits = other_splits(extra_seeds)
     ours = result.test
     m = result.manifest
     rows = [
@@ -163,13 +184,33 @@ def run() -> str:
         f"`{json.dumps(m.postprocess.model_dump())}`.",
         "Original-style: RandomForest 4 trees (unlimited depth), acc_x/y/z + gyro_y/z, 20 Hz time",
         "points, trained on the dev groups' seed windows as labelled, debounced as the original",
-        "device did. Both timed in one micropython run over the same test stream.",
+        "device did. Both timed in one micropython run over the same test stream (fastest of 5",
+        "alternating runs each).",
         "",
         "| metric | this model | original-style |",
         "| --- | --- | --- |",
         *(f"| {a} | {b} | {c} |" for a, b, c in rows),
         f"| train time, default grid on real data, wall (CPU) | {train_s:.1f} s "
         f"({train_cpu_s:.1f} s) | - |",
+        "",
+        *(
+            [
+                "Other split seeds (whole groups reshuffled; same pipeline): "
+                + ", ".join(
+                    f"seed {s}: F1 {f1:.3f} on {n} events, {fp} idle false"
+                    for s, f1, n, fp in splits
+                )
+                + ".",
+                "",
+            ]
+            if splits
+            else []
+        ),
+        "Reading: the test streams are whole seed groups laid on their 100 Hz time axis and",
+        "joined with rest gaps, not separate continuous recordings; one event is ~3.5 F1 points.",
+        "Per window our model costs more than the original (summary stats of 6 signals + 10",
+        "trees vs copying 105 values + 4 trees) but stays well under a millisecond; wall train",
+        "time depends on machine load, CPU time does not.",
         "",
         f"training-bench f1={ours.f1:.3f} original_f1={orig.f1:.3f} idle_fp={ours.idle_fp} "
         f"mpy_bytes={m.files['model.mpy'].bytes} inference_ratio_original_over_ours={ratio:.2f} "
@@ -193,8 +234,9 @@ def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--seeds", default="", help="also score other split seeds, e.g. 1,2")
     args = parser.parse_args()
-    text = run()
+    text = run([int(s) for s in args.seeds.split(",") if s.strip()])
     print(text)
     if args.write:
         write_section(text)
