@@ -8,6 +8,7 @@ them (higher is better). The job uses the backend named by PIPELINE_TRAINING_BAC
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from pathlib import Path
 from typing import Protocol
@@ -44,10 +45,10 @@ def load_backend(spec: str | None = None) -> TrainingBackend:
 class GestureTraining:
     """training/: the grid search on labelled recordings, event scoring with the device chain.
 
-    Parameters (the execution input's "training"): grid (default "default"), seed (0),
-    recordings (8) and duration_s (60) of the synthetic training data, evaluation_recordings
-    (4). The device windows of the run's raw layer are handed over but not trained on yet:
-    training/ reads recordings, and a window has no event boundaries (see the report).
+    Training data: synthetic recordings (training/synthetic.py) plus the run's labelled
+    device windows as recordings (pipeline/device_recordings.py). Parameters (the execution
+    input's "training"): grid (default "default"), seed (0), recordings (8) and duration_s (60)
+    of the synthetic data, evaluation_recordings (4).
     """
 
     PARAMS = {"grid", "seed", "recordings", "duration_s", "evaluation_recordings"}
@@ -62,6 +63,7 @@ class GestureTraining:
     def train(
         self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
     ) -> Path:
+        from pipeline.device_recordings import windows_to_recordings
         from training.params import load_params
         from training.pipeline import train
         from training.synthetic import generate_dataset
@@ -76,6 +78,11 @@ class GestureTraining:
             count=int(params.get("recordings", 8)),
             duration_s=float(params.get("duration_s", 60)),
         )
+        if device_windows is not None:
+            used = windows_to_recordings(device_windows, data)
+            print(f"device windows: {json.dumps(used)}")
+            (layers_dir / "01_raw").mkdir(parents=True, exist_ok=True)
+            (layers_dir / "01_raw" / "device_windows.json").write_text(json.dumps(used) + "\n")
         result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
         return result.model_dir
 

@@ -49,6 +49,9 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
             pointer = read_json(p.s3, p.bucket, storage_layout.CURRENT_MODEL_KEY)
             manifest = read_json(p.s3, p.bucket, pointer["prefix"] + "manifest.json")
             report = read_json(p.s3, p.bucket, run_layout.promotion_report_key("e2e"))
+            trained_on = read_json(
+                p.s3, p.bucket, run_layout.run_layer_key("e2e", "01_raw/device_windows.json")
+            )
         status, served = call(api, key, "GET", "/model")
     assert result.status == "SUCCEEDED", (result.error, result.cause, p.lines[-20:])
     collected = result.output["collect"]["output"]["result"]
@@ -59,5 +62,6 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     assert manifest["files"]["model.mpy"]["bytes"] <= report["budgets"]["model_mpy_bytes"]
     assert report["data_run_id"] == "e2e"  # the collect job of the same run filled the raw layer
     assert report["device_windows"] == 1
+    assert trained_on == {"used": 1, "recordings": 1, "skipped": {}}  # it became training data
     assert 0 < report["candidate"]["scores"]["score"] <= 1
     assert status == 200 and served["version"] == out["candidate_version"]
