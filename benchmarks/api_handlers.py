@@ -14,6 +14,7 @@
 
 import argparse
 import json
+import logging
 import os
 import re
 import socket
@@ -179,6 +180,7 @@ def local_vs_osls(runs: int) -> dict:
 
     from gesture_stack.localapi import table_definitions
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per moto request
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

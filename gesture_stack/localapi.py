@@ -30,7 +30,6 @@ import traceback
 import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -139,6 +138,21 @@ def load_routes() -> list[Route]:
     return routes
 
 
+def apply_environment(function: str) -> dict[str, str]:
+    """Set (where unset) the plain values of a function's `environment` in infra/functions.yml,
+    as Lambda would; values that need the framework (`${...}`) are left to the settings' local
+    defaults."""
+    spec = load_infra("functions")[function].get("environment") or {}
+    plain = {
+        name: str(value)
+        for name, value in spec.items()
+        if isinstance(value, str | int) and "${" not in str(value)
+    }
+    for name, value in plain.items():
+        os.environ.setdefault(name, value)
+    return plain
+
+
 @dataclass
 class LambdaContext:
     """What the Lambda runtime passes as `context` (the fields Powertools reads)."""
@@ -222,9 +236,9 @@ class LocalApi:
         self.host, self.port, self.aws = host, port, aws
         self.routes = load_routes()
         self._keys: dict[bytes, str] = {}  # sha256(key value) -> API key id
-        self._lock = threading.Lock()  # Powertools resolvers hold the current event globally
+        self._lock = threading.Lock()  # handlers share module state (logger keys, metrics)
         self._stack = ExitStack()
-        self._server: ThreadingHTTPServer | None = None
+        self._server = None
 
     # lifecycle
     def __enter__(self) -> LocalApi:
@@ -235,6 +249,10 @@ class LocalApi:
         self.stop()
 
     def start(self) -> None:
+        from http.server import ThreadingHTTPServer
+
+        for route in self.routes:
+            apply_environment(route.function)
         self._stack = ExitStack()
         self._stack.enter_context(local_aws(self.aws))
         self._handlers = {(r.method, r.path): (r, r.load()) for r in self.routes}
@@ -355,6 +373,8 @@ def _gateway_error(status: int, message: str) -> tuple:
 
 
 def _make_request_handler(api: LocalApi):
+    from http.server import BaseHTTPRequestHandler
+
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gesture_stack.localapi import LambdaContext, load_routes, local_aws
+from gesture_stack.localapi import LambdaContext, apply_environment, load_routes, local_aws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -81,6 +81,7 @@ def run(function: str, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = args.events or [EVENTS_DIR / function / "valid.json"]
     aws = args.aws or bool(os.environ.get("AWS_ENDPOINT_URL"))
+    apply_environment(function)
     handler = load_handler(function)
     with local_aws(aws):
         if not aws:
