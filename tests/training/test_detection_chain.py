@@ -160,3 +160,14 @@ def test_push_allocates_nothing_between_inferences(run_micropython):
         + "print('ok', det._index)\n"
     )
     assert out.split() == ["ok", "1199"]
+
+
+def test_detector_infers_where_the_host_evaluation_expects_it():
+    from training.featurize import WindowSpec, device_ends
+
+    seen = []
+    det = Detector(MANIFEST | {"hop": 3}, lambda v: seen.append(det._index) or IDLE)
+    for i in range(700):
+        det.push(i % 100, 0, 16384, 0, 0, 0)
+    spec = WindowSpec(20, ("acc_x",), True, (), hop=3)
+    assert seen == device_ends(700, spec).tolist()
