@@ -109,3 +109,13 @@ def test_calibration_prefers_run_length_that_removes_spikes():
     params, score = calibrate([ScoredStream(stream, ends, proba)], ["idle", "circle", "x", "y"],
                               grid, 50, 250)  # fmt: skip
     assert params["min_hits"] >= 2 and score.f1 == 1.0
+
+
+def test_report_renders_timelines_confusion_and_size_table(tiny_model):
+    folder = tiny_model.model_dir
+    page = (folder / "report.html").read_text()
+    for image in ("confusion.png", "timeline-0.png"):
+        assert f"'{image}'" in page
+        assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(tiny_model.manifest.metrics["test"]["f1"]) in page
+    assert "model.mpy bytes" in page and "µs" in page  # timed under micropython
