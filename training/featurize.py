@@ -85,7 +85,7 @@ def features(windows: np.ndarray, spec: WindowSpec) -> np.ndarray:
 
 def device_ends(n_samples: int, spec: WindowSpec) -> np.ndarray:
     """100 Hz indices where the device runs inference on a stream of n_samples."""
-    first = (spec.window - 1) * spec.decimation
+    first = (spec.window - 1 + spec.hop - 1) * spec.decimation  # as gesture.detector counts
     return np.arange(first, n_samples, spec.decimation * spec.hop)
 
 

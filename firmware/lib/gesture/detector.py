@@ -41,7 +41,7 @@ class Detector:
         self.window.reset()
         self.debouncer.reset()
         self._index = -1
-        self._since_hop = self.hop - 1  # the first full window is inferred, then every hop
+        self._since_hop = 0  # inference once `hop` full windows have passed, then every hop
         self.last_proba = None
         self.inferences = 0
 
