@@ -38,6 +38,7 @@ class CandidateResult:
     within_budget: bool = False
     postprocess: dict = field(default_factory=dict)
     score: EventScore | None = None
+    oof: list[ScoredStream] = field(default_factory=list)  # out-of-fold streams it was scored on
 
     def row(self) -> dict:
         s = self.score.as_dict() if self.score else {}
