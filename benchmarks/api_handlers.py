@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = (
         {"cold": 3, "warm": 30, "invoke": 2}
         if args.quick
-        else {"cold": 15, "warm": 300, "invoke": 5}
+        else {"cold": 21, "warm": 300, "invoke": 7}
     )
     cold = cold_import(runs["cold"])
     _report("api-cold-start", cold)
