@@ -1,7 +1,8 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
-By default against an in-process moto AWS with the tables and bucket of infra/storage.yml, the
-sample devices of events/devices.json and a tiny demo model; with --aws (or AWS_ENDPOINT_URL set)
+By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
+the sample devices of events/devices.json (plus a tiny demo model for `model`, and the sample
+batch already stored for `query`); with --aws (or AWS_ENDPOINT_URL set)
 against the account or endpoint your AWS settings point at (nothing is created there).
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
@@ -86,8 +87,9 @@ def run(function: str, argv: list[str] | None = None) -> int:
     with local_aws(aws):
         if not aws:
             seed_devices()
-            publish_demo_model()
-            if function != "ingest":
+            if function == "model":
+                publish_demo_model()
+            if function == "query":
                 seed_events()
         for path in paths:
             event = json.loads(path.read_text())
