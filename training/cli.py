@@ -16,7 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a gesture model and write the model folder",
         description="Train on the seed-imu folder or a folder of recordings with labels.",
     )
-    train.add_argument("--data", type=Path, required=True, help="seed-imu folder or recordings")
+    train.add_argument(
+        "--data",
+        required=True,
+        help="seed-imu folder, folder of recordings (+ labels or Label Studio export, + raw/ "
+        "windows), or s3://BUCKET[/DEVICE_ID] to train on the bucket's raw layer",
+    )
     train.add_argument("--out", type=Path, default=DEFAULT_OUT, help="model folder to write")
     train.add_argument("--grid", default="default", help="grid name from training/params.yml")
     train.add_argument("--params", type=Path, default=None, help="params file (YAML)")
@@ -37,16 +42,30 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _fetch_s3(url: str, out: Path) -> Path:
+    """Copy the raw layer of s3://bucket[/device] beside the model folder; returns the folder."""
+    import boto3
+
+    from training.s3_raw import download_raw_layer
+
+    bucket, _, device = url.removeprefix("s3://").partition("/")
+    folder = out.with_name(out.name + "-raw")
+    count = download_raw_layer(boto3.client("s3"), bucket, folder, device.strip("/") or None)
+    _progress(f"downloaded {count} raw windows from s3://{bucket}")
+    return folder
+
+
 def run_train(args: argparse.Namespace) -> int:
     from training.params import load_params
     from training.pipeline import train
 
-    if not args.data.exists():
-        print(f"error: --data {args.data} does not exist", file=sys.stderr)
+    data = _fetch_s3(args.data, args.out) if args.data.startswith("s3://") else Path(args.data)
+    if not data.exists():
+        print(f"error: --data {data} does not exist", file=sys.stderr)
         return 2
     try:
         params = load_params(args.params)
-        result = train(args.data, args.out, args.grid, params, args.layers, progress=_progress)
+        result = train(data, args.out, args.grid, params, args.layers, progress=_progress)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
