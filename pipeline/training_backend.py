@@ -15,6 +15,7 @@ from typing import Protocol
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
+DENSE_GAP_S = (0.5, 1.5)  # seconds between gestures in the dense evaluation streams
 
 
 class TrainingBackend(Protocol):
@@ -87,11 +88,18 @@ class GestureTraining:
         return result.model_dir
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
+        """Half with the usual pauses between gestures, half with gestures in quick succession
+        (0.5-1.5 s apart), where the debouncer is tested: on spaced gestures alone any decent
+        model scores 1.0, and a better one could never win."""
         from training.synthetic import generate_dataset
 
         self._check(params)
         count = int(params.get("evaluation_recordings", 4))
-        return generate_dataset(out_dir, seed=EVALUATION_SEED, count=count, duration_s=60)
+        spaced = generate_dataset(out_dir / "spaced", EVALUATION_SEED, (count + 1) // 2, 60.0)
+        dense = generate_dataset(
+            out_dir / "dense", EVALUATION_SEED + 100, count // 2, 60.0, gap_s=DENSE_GAP_S
+        )
+        return spaced + dense
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         from training.detect import detect_samples
