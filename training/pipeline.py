@@ -22,6 +22,7 @@ from training.calibration import ScoredStream, calibrate, evaluate
 from training.evaluation import EventScore
 from training.featurize import CLASSES, WindowSpec, features, window_counts
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
+from training.oof_cache import OofCache, folds_fingerprint
 from training.params import Candidate, TrainParams, load_params
 from training.raw_layer import raw_window_streams
 from training.rawunits import si_to_counts
@@ -34,6 +35,7 @@ from training.selection import (
     make_estimator,
     ranked,
     score_streams,
+    spec_of,
 )
 from training.streams import (
     Stream,
@@ -95,34 +97,48 @@ def split_streams(streams: list[Stream], params: TrainParams) -> dict[str, list[
 
 
 def score_candidate(
-    c: Candidate, folds: dict[str, list[Stream]], caches: dict, params: TrainParams
+    c: Candidate, folds: dict[str, list[Stream]], caches: dict, params: TrainParams, oof: OofCache
 ) -> CandidateResult:
     """Fit on all folds but one, score on that one, for each fold; calibrate on the union."""
-    scored, first = [], None
-    for name in folds:
-        result = fit(c, caches[name], params, measure=first is None)
-        first = first or result
-        scored += score_streams(result.estimator, folds[name], result.spec)
-    first.oof = scored
-    hop_ms = 1000 // first.spec.rate_hz * first.spec.hop
-    first.postprocess, first.score = calibrate(
-        scored, list(CLASSES), params.selection_calibration.model_dump(), hop_ms,
+    spec, streams = spec_of(c), [s for name in folds for s in folds[name]]
+    if (entry := oof.load(c)) is None:
+        scored, first = [], None
+        for name in folds:
+            result = fit(c, caches[name], params, measure=first is None)
+            first = first or result
+            scored += score_streams(result.estimator, folds[name], result.spec)
+        index = {id(s): i for i, s in enumerate(streams)}
+        entry = {"mpy_bytes": first.mpy_bytes, "within_budget": first.within_budget,
+                 "fit_s": first.fit_s,
+                 "scored": [(index[id(s.stream)], s.ends, s.proba) for s in scored]}  # fmt: skip
+        oof.save(c, entry)
+    result = CandidateResult(c, spec, None, entry["mpy_bytes"], entry["fit_s"])
+    result.within_budget = entry["within_budget"]
+    result.oof = [ScoredStream(streams[i], ends, proba) for i, ends, proba in entry["scored"]]
+    hop_ms = 1000 // spec.rate_hz * spec.hop
+    result.postprocess, result.score = calibrate(
+        result.oof, list(CLASSES), params.selection_calibration.model_dump(), hop_ms,
         params.tolerance_ms,
     )  # fmt: skip
-    return first
+    return result
 
 
 def select(
-    folds: dict[str, list[Stream]], candidates: list[Candidate], params: TrainParams, progress
+    folds: dict[str, list[Stream]],
+    candidates: list[Candidate],
+    params: TrainParams,
+    progress,
+    cache_dir: Path | None = None,
 ) -> list[CandidateResult]:
-    """Every candidate scored on out-of-fold streams, in the order of preference."""
+    """Every candidate scored on out-of-fold streams (cached in cache_dir, so a run resumes)."""
     caches = {
         name: WindowCache([s for other, ss in folds.items() if other != name for s in ss], params)
         for name in folds
     }
+    oof = OofCache(cache_dir, folds_fingerprint(folds, params))
     results = []
     for i, c in enumerate(candidates, 1):
-        r = score_candidate(c, folds, caches, params)
+        r = score_candidate(c, folds, caches, params, oof)
         results.append(r)
         progress(
             f"[{i}/{len(candidates)}] {c.key}: event F1 {r.score.f1:.3f}, "
@@ -212,7 +228,7 @@ def train(
     test = parts.pop("test")
     for name, ss in {"test": test, **parts}.items():
         write_streams(layers / "03_primary" / name, ss)
-    results = select(parts, candidates, params, progress)
+    results = select(parts, candidates, params, progress, layers / "06_models" / "oof")
     rows = [r.row() for r in results]
     _write_json(layers / "06_models" / "candidates.json", rows)
     dev = [s for ss in parts.values() for s in ss]

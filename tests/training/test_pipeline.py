@@ -119,3 +119,20 @@ def test_report_renders_timelines_confusion_and_size_table(tiny_model):
         assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(tiny_model.manifest.metrics["test"]["f1"]) in page
     assert "model.mpy bytes" in page and "µs" in page  # timed under micropython
+
+
+def test_a_second_run_on_the_same_layers_resumes_from_cached_candidates(tmp_path, monkeypatch):
+    import training.pipeline as pipeline
+
+    data = tmp_path / "data"
+    generate_dataset(data, seed=6, count=4, duration_s=40)
+    first = train(data, tmp_path / "model", "tiny", layers=tmp_path / "layers")
+    assert list((tmp_path / "layers" / "06_models" / "oof").glob("*.pkl"))
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("candidate fitted again")
+
+    monkeypatch.setattr(pipeline, "fit", no_fitting)
+    again = train(data, tmp_path / "model2", "tiny", layers=tmp_path / "layers")
+    assert again.candidates == first.candidates
+    assert again.manifest.postprocess == first.manifest.postprocess
