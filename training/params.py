@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,6 +77,7 @@ class TrainParams(_Strict):
     selection_calibration: CalibrationGrid
     budgets: dict
     vectors: int = 300
+    final_fit: Literal["all", "dev"] = "all"
     grids: dict[str, list[dict]]
 
     @property

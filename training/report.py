@@ -138,7 +138,9 @@ def write_report(model_dir: Path, manifest, test_scored: list[ScoredStream], tes
         f"<p>Held-out test streams: event F1 <b>{m['f1']}</b>, precision {m['precision']}, "
         f"recall {m['recall']}, false events per idle minute {m['false_per_idle_minute']} "
         f"({m['tp']} found, {m['fn']} missed, {m['fp']} false; tolerance "
-        f"{manifest.metrics['tolerance_ms']} ms). Classes: {', '.join(classes)}.</p>",
+        f"{manifest.metrics['tolerance_ms']} ms). Classes: {', '.join(classes)}. "
+        f"These numbers are for the fit that never saw the test groups; the exported model is "
+        f"{manifest.metrics.get('exported_fit', 'the evaluated fit')}.</p>",
         "<h2>Size and speed</h2><table border=1>",
         *(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in size_rows),
         "</table><h2>Event confusion (test)</h2><img src='confusion.png'>",
