@@ -4,15 +4,19 @@ moto ships LocalStack's ASL interpreter (`mock_aws(config={"stepfunctions":
 {"execute_state_machine": True}})`), but in 5.2.5:
 
 - `states:startExecution` (every pattern) passes the ASL's PascalCase parameters to boto3
-  unchanged (`KeyError 'StateMachineArn'`) and never maps responses back to the PascalCase
-  shape Step Functions returns (`ExecutionArn`, `Output`, `Error`, `Cause`);
+  unchanged (`KeyError 'StateMachineArn'`), never maps responses back to the PascalCase
+  shape Step Functions returns (`ExecutionArn`, `Output`, `Error`, `Cause`), names an
+  unnamed child execution "None" (so a second one clashes), and leaves datetimes in the
+  output, which then cannot be serialised;
 - `codebuild:startBuild` supports only `.waitForTaskToken`, not `.sync`.
 
 `patched_moto(run_build)` swaps in two task services that do what AWS does: botocore-shape
 request/response normalisation for `states`, and `codebuild:startBuild.sync` that records the
 build in moto's CodeBuild, runs it with `run_build` (the local buildspec runner) and ends the
-task with the build, or `States.TaskFailed` with the build as the cause. It refuses any other
-moto version: these are private classes, so a moto upgrade must re-check this file.
+task with the build, or `States.TaskFailed` with the build as the cause. Two local speed-ups:
+Retry waits are scaled (0 = retry at once) and a parent checks its child every 50 ms instead
+of 0.5 s. It refuses any other moto version: these are private classes, so a moto upgrade
+must re-check this file (tests/pipeline/test_moto_adapter.py shows whether a gap remains).
 """
 
 from __future__ import annotations
