@@ -78,9 +78,9 @@ def report(times: dict[str, float]) -> str:
 
 Command: `{COMMAND}`
 Wall time from StartExecution to a terminal status seen by the local runner (it polls every
-50 ms), median of {RUNS}, all in one embedded moto. moto's interpreter checks a synchronous
-child (startExecution.sync:2) every 0.5 s, which sets the cost of each child locally; the real
-job adds the process start and its imports.
+50 ms), median of {RUNS}, all in one embedded moto. A waiting parent checks its synchronous
+child (startExecution.sync:2) every 50 ms locally (moto: 0.5 s); the real job adds the
+process start and its imports (boto3 alone is most of a second).
 
 | execution | seconds | / one Pass state |
 | --- | ---: | ---: |
@@ -92,6 +92,7 @@ def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
     """Replace (or append) only the `## Pipeline` section."""
     old = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    text = text.rstrip("\n") + "\n\n"  # a blank line before the next section
     new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text
     path.write_text(new)
 
