@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from functions.storage_layout import parse_raw_sample_key
+
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
 DENSE_GAP_S = (0.5, 1.5)  # seconds between gestures in the dense evaluation streams
@@ -35,6 +37,20 @@ class TrainingBackend(Protocol):
         """Bytes a model.mpy may have on the device."""
 
 
+def raw_layer_copy(windows_jsonl: Path, folder: Path) -> int:
+    """The collect job's windows.jsonl back as raw-layer objects under folder (same keys)."""
+    count = 0
+    for line in Path(windows_jsonl).read_text().splitlines():
+        window = json.loads(line)
+        key = window.pop("key")
+        parse_raw_sample_key(key)  # ValueError unless it is a raw-layer key (no path tricks)
+        path = Path(folder) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(window))
+        count += 1
+    return count
+
+
 def load_backend(spec: str | None = None) -> TrainingBackend:
     spec = spec or os.environ.get("PIPELINE_TRAINING_BACKEND") or DEFAULT_BACKEND
     module_name, _, attr = spec.partition(":")
@@ -46,8 +62,9 @@ def load_backend(spec: str | None = None) -> TrainingBackend:
 class GestureTraining:
     """training/: the grid search on labelled recordings, event scoring with the device chain.
 
-    Training data: synthetic recordings (training/synthetic.py) plus the run's labelled
-    device windows as recordings (pipeline/device_recordings.py). Parameters (the execution
+    Training data: synthetic recordings (training/synthetic.py) plus the run's device windows,
+    laid out as a local copy of the raw layer, which training/raw_layer.py reads (labelled
+    100 Hz six-signal windows are used, the rest counted as skipped). Parameters (the execution
     input's "training"): grid (default "default"), seed (0), recordings (8) and duration_s (60)
     of the synthetic data, evaluation_recordings (4).
     """
@@ -64,7 +81,6 @@ class GestureTraining:
     def train(
         self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
     ) -> Path:
-        from pipeline.device_recordings import windows_to_recordings
         from training.params import load_params
         from training.pipeline import train
         from training.synthetic import generate_dataset
@@ -80,10 +96,7 @@ class GestureTraining:
             duration_s=float(params.get("duration_s", 60)),
         )
         if device_windows is not None:
-            used = windows_to_recordings(device_windows, data)
-            print(f"device windows: {json.dumps(used)}")
-            (layers_dir / "01_raw").mkdir(parents=True, exist_ok=True)
-            (layers_dir / "01_raw" / "device_windows.json").write_text(json.dumps(used) + "\n")
+            raw_layer_copy(device_windows, data)
         result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
         return result.model_dir
 

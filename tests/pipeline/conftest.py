@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,12 @@ def local_pipeline(tmp_path):
 
 def read_json(s3, bucket: str, key: str):
     return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def push_along_x() -> list[list[int]]:
+    """One second of raw counts at 100 Hz: at rest (1 g on z), a push along x in the middle."""
+    rows = []
+    for i in range(100):
+        ax = int(12000 * math.sin(math.pi * (i - 30) / 40)) if 30 <= i < 70 else 0
+        rows.append([ax, 0, 16384, 0, 0, 0])
+    return rows

@@ -12,7 +12,7 @@ from functions import storage_layout
 from gesture_stack.localapi import LocalApi
 from pipeline import run_layout
 from pipeline.training_backend import DEFAULT_BACKEND
-from tests.pipeline.conftest import read_json
+from tests.pipeline.conftest import push_along_x, read_json
 
 SIGNALS = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
 
@@ -30,7 +30,7 @@ def call(api: LocalApi, key: str, method: str, path: str, body=None) -> tuple[in
 
 def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline):
     now = int(time.time() * 1000)
-    window = {"t_ms": now, "rate_hz": 100, "signals": SIGNALS, "values": [[0] * 6] * 100}
+    window = {"t_ms": now, "rate_hz": 100, "signals": SIGNALS, "values": push_along_x()}
     event = {"seq": 1, "gesture": "x", "t_ms": now, "score": 0.9, "model_version": "v0"}
     with LocalApi(port=0) as api:
         key = api.add_device("dev-1")
@@ -49,8 +49,8 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
             pointer = read_json(p.s3, p.bucket, storage_layout.CURRENT_MODEL_KEY)
             manifest = read_json(p.s3, p.bucket, pointer["prefix"] + "manifest.json")
             report = read_json(p.s3, p.bucket, run_layout.promotion_report_key("e2e"))
-            trained_on = read_json(
-                p.s3, p.bucket, run_layout.run_layer_key("e2e", "01_raw/device_windows.json")
+            source = read_json(
+                p.s3, p.bucket, run_layout.run_layer_key("e2e", "01_raw/source.json")
             )
         status, served = call(api, key, "GET", "/model")
     assert result.status == "SUCCEEDED", (result.error, result.cause, p.lines[-20:])
@@ -62,6 +62,6 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     assert manifest["files"]["model.mpy"]["bytes"] <= report["budgets"]["model_mpy_bytes"]
     assert report["data_run_id"] == "e2e"  # the collect job of the same run filled the raw layer
     assert report["device_windows"] == 1
-    assert trained_on == {"used": 1, "recordings": 1, "skipped": {}}  # it became training data
+    assert source["raw_windows"] == {"used": 1}  # the device's window became training data
     assert 0 < report["candidate"]["scores"]["score"] <= 1
     assert status == 200 and served["version"] == out["candidate_version"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from pipeline.training_backend import GestureTraining, load_backend
-from training.recordings import labels_path_for, read_labels
+from functions.storage_layout import raw_sample_key
+from pipeline.training_backend import GestureTraining, load_backend, raw_layer_copy
+from tests.pipeline.conftest import push_along_x
+from training.raw_layer import raw_window_streams
+from training.recordings import SIGNALS, labels_path_for, read_labels
 
 
 def events_in(path) -> int:
@@ -27,3 +32,28 @@ def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="module:attribute"):
         load_backend("pipeline.training_backend")
     assert isinstance(load_backend("pipeline.training_backend:GestureTraining"), GestureTraining)
+
+
+def moving_window(device: str, t_ms: int, label) -> dict:
+    key = raw_sample_key(device, t_ms, "ab" * 32)
+    window = {"t_ms": t_ms, "rate_hz": 100, "signals": list(SIGNALS), "values": push_along_x()}
+    return {"key": key, "device_id": device, **window, "label": label}
+
+
+def test_collected_windows_go_back_into_the_raw_layout_training_reads(tmp_path):
+    windows = tmp_path / "windows.jsonl"
+    t0 = 1_767_225_600_000
+    rows = [moving_window("dev-1", t0, "x"), moving_window("dev-2", t0 + 1000, None)]
+    windows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert raw_layer_copy(windows, tmp_path / "data") == 2
+    streams, counts = raw_window_streams(tmp_path / "data")
+    assert counts == {"used": 1, "skipped": 1}
+    (event,) = streams[0].events
+    assert event.gesture == "x" and 250 <= event.start_ms < event.end_ms <= 700
+
+
+def test_a_window_whose_key_is_not_a_raw_layer_key_is_refused(tmp_path):
+    windows = tmp_path / "windows.jsonl"
+    windows.write_text(json.dumps({"key": "../../etc/x.json", "label": "x"}) + "\n")
+    with pytest.raises(ValueError, match="not a raw sample key"):
+        raw_layer_copy(windows, tmp_path / "data")
