@@ -43,6 +43,7 @@ class Features:
         for stat in self.stats:
             if stat not in STATS:
                 raise ValueError("unknown stat " + repr(stat))
+        self.codes = tuple(STATS.index(stat) for stat in self.stats)
         if not self.time_points and not self.stats:
             raise ValueError("feature spec selects nothing")
         self.signals = _signal_indices(signals)
@@ -80,36 +81,34 @@ class Features:
 
     def _fill_stats(self, buf, start, wrap, s, scale, out, i):
         n = self.window
-        pos = start + s
-        prev = buf[pos]
+        prev = buf[start + s]
         total = 0
         total_sq = 0
         lo = prev
         hi = prev
         diff = 0
-        for _ in range(n):
-            v = buf[pos]
-            total += v
-            total_sq += v * v
-            if v < lo:
-                lo = v
-            elif v > hi:
-                hi = v
-            diff += v - prev if v >= prev else prev - v
-            prev = v
-            pos += 6
-            if pos >= wrap:
-                pos -= wrap
+        # oldest..end of the ring, then its start..newest: no wrap test per sample
+        for first, stop in ((start + s, wrap), (s, start + s)):
+            for pos in range(first, stop, 6):
+                v = buf[pos]
+                total += v
+                total_sq += v * v
+                if v < lo:
+                    lo = v
+                elif v > hi:
+                    hi = v
+                diff += v - prev if v >= prev else prev - v
+                prev = v
         mean = total / n
-        var = total_sq / n - mean * mean
-        for stat in self.stats:
-            if stat == "mean":
+        for code in self.codes:
+            if code == 0:
                 out[i] = mean * scale
-            elif stat == "std":
+            elif code == 1:
+                var = total_sq / n - mean * mean
                 out[i] = (var if var > 0 else 0.0) ** 0.5 * scale
-            elif stat == "min":
+            elif code == 2:
                 out[i] = lo * scale
-            elif stat == "max":
+            elif code == 3:
                 out[i] = hi * scale
             else:
                 out[i] = diff / (n - 1) * scale
