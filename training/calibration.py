@@ -63,7 +63,7 @@ def calibrate(
     """Debouncer parameters for the scored streams and their score there.
 
     Every combination is scored; those within `margin` of the best F1 form the good region,
-    and the choice is its centre (median run length, then median threshold), not its edge:
+    and the choice is its centre (median run length, then threshold, then gap), not its edge:
     the region's edges are where unseen data tips over.
     """
     thresholds, hits = sorted(grid["threshold"]), sorted(grid["min_hits"])
@@ -82,7 +82,8 @@ def calibrate(
     good = [k for k, (_, s) in results.items() if s.f1 >= top - margin]
     m = _median([k[1] for k in good])
     t = _median([k[0] for k in good if k[1] == m])
-    pick = max((k for k in good if k[:2] == (t, m)), key=lambda k: (results[k][1].f1, -k[3]))
+    g = _median([k[2] for k in good if k[:2] == (t, m)])
+    pick = max((k for k in good if k[:3] == (t, m, g)), key=lambda k: (results[k][1].f1, -k[3]))
     return results[pick]
 
 
