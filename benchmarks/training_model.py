@@ -225,7 +225,7 @@ def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
     current = path.read_text() if path.exists() else "# Benchmarks\n\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
     if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n\n", current)
+        updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current)
     else:
         updated = current.rstrip("\n") + "\n\n" + text + "\n"
     path.write_text(updated)
