@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.markdown import write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## API"
@@ -344,17 +345,6 @@ sample devices and a model created on every run).
 """
 
 
-def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
-    """Replace (or append) only the `## API` section."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    path.write_text(updated.rstrip("\n") + "\n")
-
-
 def _report(name: str, values: dict) -> None:
     """One grep-able result line."""
     parts = [
@@ -383,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         flags = " --write" + (" --quick" if args.quick else "")
         write_section(
-            render(cold, warm, invoke, runs, f".venv/bin/python -m benchmarks.api_handlers{flags}")
+            SECTION,
+            render(cold, warm, invoke, runs, f".venv/bin/python -m benchmarks.api_handlers{flags}"),
         )
     return 0
 

@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.markdown import write_section
+
 REPO = Path(__file__).resolve().parents[1]
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 SCRIPT = Path(__file__).resolve().parent / "firmware_mpbench.py"
@@ -161,17 +163,6 @@ def report(r: dict[str, float], model_desc: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
-    """Replace (or append) only the `## Firmware` section."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(updated)
-
-
 def run(model: Path | None = None) -> str:
     with tempfile.TemporaryDirectory(prefix="gs-fw-model-") as tmp:
         model = model or train_model(Path(tmp))
@@ -196,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     text = run(args.model)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
 
 

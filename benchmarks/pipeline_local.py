@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.markdown import write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Pipeline"
@@ -88,15 +89,6 @@ process start and its imports (boto3 alone is most of a second).
 """
 
 
-def write_section(text: str, path: Path = REPO / "BENCHMARKS.md") -> None:
-    """Replace (or append) only the `## Pipeline` section."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    text = text.rstrip("\n") + "\n\n"  # a blank line before the next section
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text
-    path.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
@@ -104,7 +96,7 @@ def main() -> None:
     text = report(measure())
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":
