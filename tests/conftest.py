@@ -32,7 +32,9 @@ def package_stack(out_dir: Path, stage: str = "ci") -> dict:
         [*cmd, str(out_dir)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads((out_dir / "cloudformation-template-update-stack.json").read_text())
+    template = json.loads((out_dir / "cloudformation-template-update-stack.json").read_text())
+    template["_package_dir"] = str(out_dir)  # where the function zips are
+    return template
 
 
 @pytest.fixture(scope="session")

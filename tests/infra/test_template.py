@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 
 def _resources(template: dict, type_: str) -> dict:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
@@ -48,3 +51,30 @@ def test_api_requires_a_key_and_has_a_throttled_usage_plan(packaged_template):
     device_facing = [m for m in methods.values() if m["Properties"]["HttpMethod"] == "POST"]
     assert device_facing, "no POST endpoints"
     assert all(m["Properties"].get("ApiKeyRequired") for m in device_facing), keyed
+
+
+def test_tables_are_on_demand_recoverable_and_expire_what_expires(packaged_template):
+    tables = _resources(packaged_template, "AWS::DynamoDB::Table")
+    assert {"DevicesTable", "EventsTable", "TelemetryTable"} <= set(tables)
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+    for name in ("DevicesTable", "EventsTable"):
+        spec = tables[name]["Properties"]["PointInTimeRecoverySpecification"]
+        assert spec["PointInTimeRecoveryEnabled"] is True, name
+    for name in ("EventsTable", "TelemetryTable"):
+        ttl = tables[name]["Properties"]["TimeToLiveSpecification"]
+        assert ttl["Enabled"] is True and ttl["AttributeName"], name
+
+
+def test_lambda_packages_leave_out_local_tools_tests_firmware_and_training(packaged_template):
+    functions = _resources(packaged_template, "AWS::Lambda::Function")
+    artifacts = {fn["Properties"]["Code"]["S3Key"].rsplit("/", 1)[-1] for fn in functions.values()}
+    assert artifacts, "no function artifacts"
+    out = Path(packaged_template["_package_dir"])
+    for artifact in artifacts:
+        names = zipfile.ZipFile(out / artifact).namelist()
+        assert any(n.startswith("functions/") for n in names), artifact
+        for banned in ("local_handlers/", "tests/", "firmware/", "training/", "node_modules/"):
+            assert not any(n.startswith(banned) for n in names), (artifact, banned)
+        assert not any(n.startswith(".venv/") or "__pycache__" in n for n in names), artifact
