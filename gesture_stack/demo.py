@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import shutil
 import sys
 import time
 import urllib.request
@@ -215,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     demo = DemoRun(out=args.out, grid=args.grid)
     demo.out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(demo.out / "device", ignore_errors=True)  # a new device: empty flash
     train_dir, recording = make_data(demo)
     model = train_model(demo, train_dir)
     expected = detect_on_host(demo, model, recording)
