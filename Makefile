@@ -13,7 +13,8 @@ STAGE ?= dev
 # Offline packaging needs credentials to exist, never to be valid.
 CI_AWS := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1 AWS_REGION=eu-west-1
 
-.PHONY: help install demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
+
+.PHONY: help install lock demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,9 +23,17 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(BIN)/gesture-stack: $(UV) pyproject.toml uv.lock
-	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+# requirements.lock pins every Python dependency with hashes (made by `make lock`); the
+# project itself is installed editable on top, without dependencies.
+$(BIN)/gesture-stack: $(UV) pyproject.toml requirements.lock
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps --editable .
 	@touch $@
+
+lock: $(UV) ## re-pin Python dependencies after editing pyproject.toml
+	$(UV) lock
+	$(UV) export --frozen --format requirements-txt --all-groups --no-emit-project -o requirements.lock
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
