@@ -120,7 +120,7 @@ def test_source_zip_holds_what_a_build_needs_and_goes_where_the_projects_read(s3
 
     path = build_source_zip(tmp_path / "source.zip")
     names = set(zipfile.ZipFile(path).namelist())
-    needed = {"Makefile", "uv.lock", "buildspecs/collect.yml", "pipeline/jobs/retrain.py"}
+    needed = {"Makefile", "requirements.lock", "buildspecs/collect.yml", "pipeline/jobs/retrain.py"}
     assert needed <= names and not any(n.startswith(".venv/") for n in names)
     upload_source(s3, "bkt", path)
     assert s3.head_object(Bucket="bkt", Key=SOURCE_KEY)["ContentLength"] == path.stat().st_size
