@@ -35,6 +35,8 @@ class AugmentParams(_Strict):
     copies: int = Field(0, ge=0)
     speed: tuple[float, float] = (1.0, 1.0)
     amplitude: tuple[float, float] = (1.0, 1.0)
+    rotated_copies: int = Field(0, ge=0)
+    rotation_deg: float = Field(0.0, ge=0, le=90)
 
 
 class CalibrationGrid(_Strict):

@@ -58,6 +58,7 @@ class TrainResult:
     test_scored: list[ScoredStream]
     candidates: list[dict]
     estimator: object = None
+    evaluated: object = None  # the fit scored on the test streams (never saw the test groups)
 
 
 def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
@@ -267,6 +268,7 @@ def train(
         "source": source["kind"],
         "evaluated_fit": "all groups but the test groups",
     }
+    evaluated = estimator
     estimator, metrics["exported_fit"] = refit_all(selected, estimator, dev + test, params)
     (layers / "06_models" / "estimator.pkl").write_bytes(pickle.dumps(estimator))
     info = selected.candidate.model_dump() | {"grid": grid, "sklearn": type(estimator).__name__}
@@ -278,7 +280,7 @@ def train(
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
     write_report(out, manifest, test_scored, test_score, rows)
     progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
-    return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator)
+    return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator, evaluated)
 
 
 def _features(scored: ScoredStream, spec: WindowSpec) -> np.ndarray:

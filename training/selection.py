@@ -109,7 +109,9 @@ class WindowCache:
 
     def __init__(self, streams: list[Stream], params: TrainParams):
         a = params.augment
-        self.streams = augmented(streams, a.copies, a.speed, a.amplitude, params.seed)
+        self.streams = augmented(
+            streams, a.copies, a.speed, a.amplitude, params.seed, a.rotation_deg, a.rotated_copies
+        )
         self.params, self._cache = params, {}
 
     def get(self, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
