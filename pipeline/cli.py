@@ -43,13 +43,12 @@ def register(subparsers) -> None:
 
 
 def parse_input(text: str) -> dict:
+    from pipeline.settings import SettingsError, parse_json_object
+
     try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"pipeline: --input is not JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise SystemExit(f"pipeline: --input must be a JSON object, e.g. {EXAMPLE}")
-    return payload
+        return parse_json_object(text, "--input")
+    except SettingsError as exc:
+        raise SystemExit(f"pipeline: {exc} (e.g. {EXAMPLE})") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -67,12 +67,15 @@ def _day(env: dict[str, str], name: str) -> date | None:
 
 
 def _training(value: str) -> dict:
-    if not value.strip():
-        return {}
+    return parse_json_object(value, "TRAINING") if value.strip() else {}
+
+
+def parse_json_object(text: str, what: str) -> dict:
+    """`text` as a JSON object, or a SettingsError that names `what` and the problem."""
     try:
-        params = json.loads(value)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SettingsError(f"TRAINING must be a JSON object: {exc}") from None
-    if not isinstance(params, dict):
-        raise SettingsError(f"TRAINING must be a JSON object, got {type(params).__name__}")
-    return params
+        raise SettingsError(f"{what} must be a JSON object, but it is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
