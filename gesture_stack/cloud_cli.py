@@ -142,8 +142,12 @@ def _issued(issued, api_url, args) -> int:
         if not api_url:
             print("no API URL for the config: pass --api-url", file=sys.stderr)
             return 2
-        write_config(args.config_out, firmware_config(api_url, issued.value))
+        config = firmware_config(api_url, issued.value)
+        write_config(args.config_out, config)
         print(f"config {args.config_out} (fill in wifi.ssid and wifi.password)")
+        ca = config.get("tls_ca")
+        if ca and not (args.config_out.parent / ca).is_file():
+            print(f"put the CA certificate {ca} next to it (firmware/README.md, Flash)")
     return 0
 
 

@@ -77,8 +77,10 @@ def restore(folder: Path) -> bool:
     if saved.get("format") != FORMAT:
         raise RuntimeError(f"{path}: written by another version of the local cloud")
     for name, live in _backends().items():
+        kept = saved["backends"][name]
         live.clear()
-        live.update(saved["backends"][name])
+        live.update(kept)
+        vars(live).update(vars(kept))  # e.g. S3's bucket name -> account index
     return True
 
 
