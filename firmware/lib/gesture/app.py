@@ -222,7 +222,10 @@ class App:
         self.started_ms = self.board.ticks_ms()
         self.next_heartbeat = self.started_ms
         self.next_ota = self.started_ms
-        self.next_clock = self.started_ms
+        # boot() has just tried NTP: the next try is one retry period away
+        self.next_clock = time.ticks_add(self.started_ms, self.cfg["clock_retry_s"] * 1000)
+        if self.clock_synced and not self.replay:
+            self.resolve_times()  # records of earlier boots that never had a clock
         self.sampler.start(self.board, CAPTURE_HZ)
 
     def step(self):
@@ -255,13 +258,18 @@ class App:
         self.net.kick_wifi(self.cfg["wifi"])
         if not self.net.sync_time(self.cfg["ntp_host"], retries=1, log=log):
             return
-        t0 = self.net.epoch_ms() - self.ring.written * STEP_MS
-        self.t0_ms = t0
+        self.t0_ms = self.net.epoch_ms() - self.ring.written * STEP_MS
+        self.clock_synced = True
+        self.resolve_times()
+
+    def resolve_times(self):
+        """Give queued boot-relative records their time (see try_clock_sync); once per boot."""
+        t0 = self.t0_ms
         boot = self.identity.boot
         counts = [0, 0]
 
         def resolve(record):
-            if "t_ms" in record or "boot_ms" not in record:
+            if "t_ms" in record or "boot_ms" not in record or "clock" in record:
                 return
             if "id" in record:
                 same_boot = identity.boot_of(record["id"]) == boot
@@ -279,7 +287,6 @@ class App:
 
         for uplink in self.uplinks:
             uplink.outbox.update_records(resolve)
-        self.clock_synced = True
         log(f"gs-clock synced: t0_ms={t0} resolved={counts[0]} unresolved={counts[1]}")
 
     def run(self):

@@ -154,8 +154,10 @@ class Outbox:
             for i in chosen:
                 seq, record = self._head[i]
                 seqs.add(seq)
-                f.write(b'{"seq":%d,"status":%d,"error":%s,"record":%s}\n'
-                        % (seq, status, json.dumps(errors.get(i)).encode(), record))
+                f.write(
+                    b'{"seq":%d,"status":%d,"error":%s,"record":%s}\n'
+                    % (seq, status, json.dumps(errors.get(i)).encode(), record)
+                )
         self._rewrite(lambda seq, record: None if seq in seqs else record)
         self.dead += len(seqs)
         self._save_state()
