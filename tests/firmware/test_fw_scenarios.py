@@ -219,7 +219,7 @@ def test_a_server_that_is_not_our_api_removes_nothing(tmp_path, answer):
     made = queued_events(out)
     assert len(made) >= 3 and api.events == []
     assert f"pending={len(made)} dropped=0" in out
-    assert "gs-sent http://127.0.0.1:%d/events" % api.port not in out
+    assert f"gs-sent http://127.0.0.1:{api.port}/events" not in out
     empty = tmp_path / "empty.csv"
     empty.write_text((tmp_path / "rec.csv").read_text().splitlines()[0] + "\n")
     with FakeApi() as good:

@@ -114,11 +114,11 @@ class App:
         """Wall time if the clock is valid, else the time since boot (resolved at the sync)."""
         if self.clock_synced:
             record["t_ms"] = self.t0_ms + index * STEP_MS
-            return "t_ms=%d" % record["t_ms"]
+            return f"t_ms={record['t_ms']}"
         record["boot_ms"] = index * STEP_MS
         if "id" not in record:  # a heartbeat: which boot its boot_ms belongs to
             record["boot"] = self.identity.boot
-        return "boot_ms=%d" % record["boot_ms"]
+        return f"boot_ms={record['boot_ms']}"
 
     def on_event(self, ev):
         index, gesture, score = ev

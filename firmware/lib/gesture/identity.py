@@ -23,7 +23,7 @@ class Identity:
 
     def next_id(self):
         self.n += 1
-        return "%d-%d" % (self.boot, self.n)
+        return f"{self.boot}-{self.n}"
 
 
 def boot_of(event_id):
