@@ -32,7 +32,7 @@ from fw_harness import (
     write_synthetic_recording,
 )
 
-from gesture_stack.localapi import LocalApi
+from localcloud.api import LocalApi
 
 RTC_UNSET_MS = 946_684_800_000  # an ESP32 RTC after a power cycle: 2000-01-01
 
