@@ -28,6 +28,12 @@ class Telemetry(Strict):
     model_version: Version
     queue_len: Count
     dropped: Count
+    model_errors: Count = Field(0, description="inference faults since boot (raised, malformed)")
+    model_rejected: list[Version] = Field(
+        default_factory=list,
+        max_length=8,
+        description="model versions the device refused after a failed trial (newest last)",
+    )
 
 
 class TelemetryAccepted(BaseModel):
