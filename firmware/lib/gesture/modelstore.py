@@ -21,10 +21,7 @@ def valid_version(version):
     """True if `version` is a model version the API accepts (see the module docstring)."""
     if not isinstance(version, str) or not 0 < len(version) <= VERSION_MAX:
         return False
-    for ch in version:
-        if ch not in _VERSION_CHARS:
-            return False
-    return True
+    return all(ch in _VERSION_CHARS for ch in version)
 
 
 class ModelError(Exception):

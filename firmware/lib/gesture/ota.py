@@ -30,10 +30,7 @@ class OtaError(Exception):
 def _is_hex64(s):
     if not isinstance(s, str) or len(s) != 64:
         return False
-    for ch in s:
-        if ch not in "0123456789abcdef":
-            return False
-    return True
+    return all(ch in "0123456789abcdef" for ch in s)
 
 
 def _is_size(n):
@@ -218,7 +215,8 @@ class Ota:
 
     # -- the model file ----------------------------------------------------------------
     def _open_file(self, name):
-        self._file = open(self.new_dir + "/" + name, "wb")
+        # stays open across loop iterations; closed by _on_file or abort()
+        self._file = open(self.new_dir + "/" + name, "wb")  # noqa: SIM115
         self._writer = _HashingWriter(self._file)
         return self._writer
 

@@ -121,6 +121,7 @@ class Trial:
     def reject(self, version):
         """Remember `version` as bad (never installed again); ends its trial."""
         if version not in self.bad:
-            self.bad = (self.bad + [version])[-MAX_BAD:]
+            self.bad.append(version)
+            self.bad = self.bad[-MAX_BAD:]
         self.trying = None
         self._save()
