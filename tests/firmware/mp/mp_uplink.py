@@ -46,7 +46,7 @@ class _Script:
 def _setup(name, answers, n=5, batch=4):
     box = Outbox(name, "events", 100, seq_field="seq")
     for i in range(n):
-        box.put({"id": "1-%d" % (i + 1), "i": i})
+        box.put({"id": f"1-{i + 1}", "i": i})
     script = _Script(answers)
     uplink.httpclient.request = script
     return box, uplink.Uplink(box, "http://api/events", "k", "events", batch, 100, 1000), script
@@ -158,7 +158,7 @@ def test_without_per_event_errors_the_batch_is_halved_until_the_bad_one_is_alone
 
 
 def test_a_4xx_that_is_not_the_api_error_body_keeps_everything():
-    box, up, script = _setup("u7", [(400, b"<h1>Bad Request</h1>", {}), (404, b"", {}), 200])
+    box, up, _ = _setup("u7", [(400, b"<h1>Bad Request</h1>", {}), (404, b"", {}), 200])
     assert not up.service(0) and not up.service(up.next_ms)
     assert len(box) == 5 and box.dead == 0 and up.failures == 2
     _run(box, up, step=1000)
@@ -177,7 +177,7 @@ def test_a_rejected_key_stops_the_route_and_keeps_everything():
 
 
 def test_retry_after_sets_the_least_wait():
-    box, up, script = _setup(
+    _, up, script = _setup(
         "u9", [(429, b"{}", {"retry-after": "7"}), (503, b"", {"retry-after": "x"})]
     )
     assert not up.service(0)
