@@ -128,3 +128,18 @@ def test_config_merges_nested_defaults_and_rejects_incomplete_files():
     with open("c5.json", "w") as f:
         json.dump({"api_url": "http://x", "api_key": "k", "allow_http": True}, f)
     assert config.load("c5.json")["allow_http"] is True
+
+
+def test_event_ids_never_repeat_across_boots_even_after_a_torn_write():
+    from gesture import identity
+
+    seen = set()
+    for boot in (1, 2, 3):
+        ident = identity.Identity("ids")
+        assert ident.boot == boot
+        for _ in range(3):
+            seen.add(ident.next_id())
+        with open("ids/boot.tmp", "w") as f:  # a power cut while writing the next counter
+            f.write("9")
+    assert len(seen) == 9 and "2-1" in seen and identity.boot_of("3-2") == 3
+    assert identity.boot_of(None) is None
