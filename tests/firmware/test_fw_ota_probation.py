@@ -22,9 +22,9 @@ from fw_ota_kit import (
     OTHER_GOOD,
     FileServer,
     ReleaseApi,
-    accounting,
     mpy,
     release,
+    report,
     run_until_killed,
     trial_state,
     version_in,
@@ -76,7 +76,7 @@ def test_model_failing_on_real_windows_is_rolled_back_and_a_fix_installs(tmp_pat
     assert version_in(tmp_path / "model.prev") == OLD
     assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
     # events and telemetry kept flowing; nothing lost; the bad model produced no event
-    counts = accounting([out], api)
+    counts = report(f"probation-{fault}-then-fix", [out], api, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert BAD not in {e["model_version"] for e in api.events}
     assert versions_of_events_after(out, f"gs-ota installed version={FIX}", api) <= {FIX}
@@ -109,7 +109,7 @@ def test_a_model_that_only_passes_the_install_check_never_runs_after_a_reboot(tm
     assert f"gs-model rejected version={BAD}" in first
     assert f"gs-model version={OLD}" in second and f"gs-model version={BAD}" not in second
     assert version_in(tmp_path / "model") == OLD
-    counts = accounting([first, second], api)
+    counts = report("rejected-model-after-reboot", [first, second], api, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 6, counts
     assert {e["model_version"] for e in api.events} == {OLD}
     assert heartbeats(api)[0]["model_rejected"] == []
@@ -136,7 +136,7 @@ def test_an_error_in_inference_is_counted_and_the_loop_goes_on(tmp_path):
     errors = [b["model_errors"] for b in beats]
     assert errors[1] > 0 and errors == sorted(errors), errors  # counted, growing until the fix
     assert f"gs-model trusted version={FIX}" in out  # the cloud could push a fix
-    counts = accounting([out], api)
+    counts = report("trusted-model-raises-then-fix", [out], api, tmp_path)
     assert counts["queued"] >= 1 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert "pending=0 dropped=0" in out
 
@@ -159,7 +159,7 @@ def test_hanging_import_is_remembered_across_the_watchdog_reset(tmp_path):
     assert version_in(tmp_path / "model") == OLD
     assert not (tmp_path / "model.new").exists()
     assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
-    counts = accounting([hung, rebooted], api)
+    counts = report("hanging-import-watchdog-reset", [hung, rebooted], api, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert any(b["model_rejected"] == [BAD] for path, b in api.bodies if path == "/telemetry")
 
@@ -177,4 +177,5 @@ def test_reset_during_probation_rolls_back_to_the_previous_model(tmp_path):
     assert f"gs-model rolled back from version={BAD}" in out
     assert version_in(tmp_path / "model") == OLD and not (tmp_path / "model.prev").exists()
     assert {e["model_version"] for e in api.events} == {OLD}
-    assert accounting([out], api)["lost"] == 0
+    counts = report("reset-during-probation", [out], api, tmp_path)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
