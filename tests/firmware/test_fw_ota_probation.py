@@ -164,18 +164,23 @@ def test_hanging_import_is_remembered_across_the_watchdog_reset(tmp_path):
     assert any(b["model_rejected"] == [BAD] for path, b in api.bodies if path == "/telemetry")
 
 
-def test_reset_during_probation_rolls_back_to_the_previous_model(tmp_path):
-    """The model was swapped in and on probation when the board reset (e.g. score() hung):
+@pytest.mark.parametrize("cut", ["on-probation", "after-the-verdict"])
+def test_reset_during_probation_rolls_back_to_the_previous_model(tmp_path, cut):
+    """The model was swapped in and on probation when the board reset (e.g. score() hung), or
+    the power failed after its rejection was written but before the folders were swapped back:
     the next boot runs the previous model, not the one on trial."""
     config = setup(tmp_path)
     write_rules_model(tmp_path / "model.prev")  # OLD
     write_rules_model(tmp_path / "model", version=BAD)
-    (tmp_path / "model.trial.json").write_text(json.dumps({"trying": BAD, "bad": []}))
+    state = {"trying": BAD, "bad": []} if cut == "on-probation" else {"trying": None, "bad": [BAD]}
+    (tmp_path / "model.trial.json").write_text(json.dumps(state))
     with ReleaseApi([None]) as api:
         out = run(tmp_path, api, config)
-    assert f"gs-model rejected version={BAD} reason=reset while on trial" in out
+    if cut == "on-probation":
+        assert f"gs-model rejected version={BAD} reason=reset while on trial" in out
+    assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
     assert f"gs-model rolled back from version={BAD}" in out
     assert version_in(tmp_path / "model") == OLD and not (tmp_path / "model.prev").exists()
     assert {e["model_version"] for e in api.events} == {OLD}
-    counts = report("reset-during-probation", [out], api, tmp_path)
+    counts = report(f"reset-{cut}", [out], api, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
