@@ -27,7 +27,7 @@ from fw_harness import (
 )
 
 # All of these pass the install check (a zero window, as check_model scores it) and import
-# fine; they misbehave only on real windows (any non-zero feature).
+# fine; they misbehave only on real windows (any non-zero feature). "hangs" never returns.
 _REAL = "    if any(v != 0 for v in input):\n"
 MISBEHAVING = {
     "raises": RULES_MODEL
@@ -46,6 +46,10 @@ MISBEHAVING = {
     + "\n_score = score\n\ndef score(input):\n"
     + _REAL
     + "        return ['idle', None, 0, 0]\n    return _score(input)\n",
+    "hangs": RULES_MODEL
+    + "\n_score = score\n\ndef score(input):\n"
+    + _REAL
+    + "        while True:\n            pass\n    return _score(input)\n",
     "too-slow": "import time\n"
     + RULES_MODEL
     + "\n_score = score\n\ndef score(input):\n"

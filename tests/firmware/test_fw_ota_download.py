@@ -8,7 +8,13 @@ import hashlib
 import json
 
 import pytest
-from fw_harness import RULES_MODEL, device_config, run_firmware, write_synthetic_recording
+from fw_harness import (
+    RULES_MODEL,
+    device_config,
+    run_firmware,
+    run_micropython,
+    write_synthetic_recording,
+)
 from fw_ota_kit import (
     OTHER_GOOD,
     FileServer,
@@ -239,3 +245,32 @@ def test_release_answer_that_is_not_json_or_too_long_is_refused(tmp_path):
     assert "release answer too long" in ota_failure(out)
     assert_old_model_kept(tmp_path, out, api, "release-answer-too-long")
     assert json.loads((tmp_path / "model" / "manifest.json").read_text())["version"] == OLD
+
+
+@pytest.mark.parametrize("spare", [-1, 0])
+def test_a_model_needs_its_size_plus_the_margin_in_free_flash(tmp_path, spare):
+    """The board reports `size + 4 KB + spare` bytes free (storage.free_bytes patched in the
+    entry script): one byte short and nothing is downloaded; exactly enough and it installs."""
+    with FileServer() as files:
+        data = mpy(tmp_path, OTHER_GOOD)
+        files.files["model.mpy"] = data
+        rel = release(NEW, files.url + "/model.mpy", data)
+        recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+        with ReleaseApi([rel]) as api:
+            config = device_config(tmp_path, api.url, recording)
+            (tmp_path / "config.json").write_text(json.dumps(config))
+            (tmp_path / "small_flash.py").write_text(
+                "from gesture import storage\n"
+                f"storage.free_bytes = lambda path: {len(data) + 4096 + spare}\n"
+                "from gesture import app\n"
+                "app.main('config.json')\n"
+            )
+            result = run_micropython([str(tmp_path / "small_flash.py")], cwd=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+        out = result.stdout
+        assert files.requests_for("model.mpy") == (0 if spare < 0 else 1)
+    if spare < 0:
+        assert "do not fit in the free flash" in ota_failure(out)
+        assert_old_model_kept(tmp_path, out, api, "flash-one-byte-short")
+    else:
+        assert f"gs-model trusted version={NEW}" in out, out
