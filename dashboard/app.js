@@ -162,7 +162,7 @@ function drawCounts(counts) {
       counts.series.filter((s) => s.gesture === g).reduce((sum, s) => sum + s.counts[i], 0),
     ),
   }));
-  chart("chart-time", "bar", labels, overTime, { x: { stacked: true, ticks: { maxTicksLimit: 12 } } });
+  chart("chart-time", "bar", labels, overTime, { x: { ticks: { maxTicksLimit: 12 } } });
   const perDevice = gestures.map((g) => ({
     label: g,
     backgroundColor: color(g),
@@ -187,7 +187,7 @@ function chart(id, type, labels, datasets, scales = {}, extra = {}) {
       maintainAspectRatio: false,
       plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
       scales: {
-        x: { stacked: true, grid: { display: false }, ...scales.x },
+        x: { stacked: true, grid: { display: false }, ticks: { precision: 0 }, ...scales.x },
         y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
       },
       ...extra,
@@ -218,10 +218,12 @@ function drawModels(models) {
   );
   if (!models.versions.length) $("models").tBodies[0].replaceChildren(emptyRow(5, "no model yet"));
   const runs = models.runs;
-  $("tile-run").textContent = runs.length ? `${runs[0].run_id} ${runs[0].time ? ago(Date.now() - Date.parse(runs[0].time)) : "running"}` : "none yet";
+  const last = runs[0];
+  $("tile-run").textContent = last ? (last.time ? ago(Date.now() - Date.parse(last.time)) : "running") : "none yet";
+  $("tile-run-id").textContent = last ? `${last.run_id} · ${outcomeOf(last)}` : "";
   $("runs").tBodies[0].replaceChildren(
     ...runs.map((r) => {
-      const outcome = r.promoted == null ? "collected only" : r.promoted ? "promoted" : "kept current";
+      const outcome = outcomeOf(r);
       const row = tr([r.run_id, r.time ? when(r.time) : "running", num(r.collected_events),
         num(r.collected_windows), r.candidate_version ? `${r.candidate_version} (${fixed(r.candidate_score, 4)})` : "-",
         r.reason ? `${outcome}: ${r.reason}` : outcome]);
@@ -232,6 +234,8 @@ function drawModels(models) {
   );
   if (!runs.length) $("runs").tBodies[0].replaceChildren(emptyRow(6, "no pipeline runs yet"));
 }
+
+const outcomeOf = (run) => (run.promoted == null ? "collected only" : run.promoted ? "promoted" : "kept current");
 
 // ---- small helpers -------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,7 @@ def chromium(window: tuple[int, int] = WINDOW):
         "--disable-gpu",
         "--no-first-run",
         "--lang=en-GB",
+        "--force-device-scale-factor=1",
         f"--window-size={window[0]},{window[1]}",
     ):
         options.add_argument(flag)
@@ -80,14 +82,15 @@ def open_dashboard(url: str, timeout_s: float = 20.0):
 
 
 def save_screenshot(driver, out_png: str | Path) -> Path:
-    """The whole page (not just the window) as a PNG."""
+    """The whole page, below the fold too (not just the window), as a PNG."""
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(WINDOW[0], max(WINDOW[1], int(height)))
-    driver.execute_script("return new Promise(r => requestAnimationFrame(() => r()))")
-    if not driver.save_screenshot(str(out)):
-        raise RuntimeError(f"Chromium could not write {out}")
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    out.write_bytes(base64.b64decode(shot["data"]))
     return out
 
 

@@ -10,7 +10,7 @@ Times are fixed relative to requestTimeEpoch (the handlers' "now"), so the sampl
 import json
 from pathlib import Path
 
-from gesture_stack.localapi import rest_event
+from localcloud.lambda_runtime import rest_event
 
 HERE = Path(__file__).resolve().parent
 NOW_MS = 1_764_028_800_000  # 2025-11-25T00:00:00Z, the samples' request time

@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from dashboard import publish, site
-from gesture_stack.localapi import load_routes
+from localcloud.stack import load_routes
 
 PAGE_SCRIPTS = ("vendor/chart.umd.min.js", "app.js")
 
