@@ -111,7 +111,7 @@ function drawDevices(items) {
           num(h.dropped),
           num(h.auth_failures),
           num(h.dead_letters),
-          h.model_version || "-",
+          h.model_version ? `${h.model_version}${h.model_errors ? ` (${h.model_errors} errors)` : ""}` : "-",
           h.firmware_version || "-",
         ],
         ["name", "seen", "rms", "heap", "queue", "dropped", "auth", "dead", "model", "firmware"],

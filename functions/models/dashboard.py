@@ -23,6 +23,7 @@ class Health(BaseModel):
     dropped: int | None = None
     auth_failures: int | None = None
     dead_letters: int | None = None
+    model_errors: int | None = None
     model_version: str | None = None
     firmware_version: str | None = None
 
