@@ -316,3 +316,46 @@ def test_an_answer_cut_short_keeps_the_batch_and_the_real_api_stores_it_once(tmp
     numbers = report(f"answer-{cut}", tally(made, [e["id"] for e in stored]))
     assert numbers["lost"] == numbers["duplicated"] == 0 and numbers["stored"] == len(made)
     assert "pending=0" in out
+
+
+def test_records_queued_by_older_firmware_are_delivered_after_the_upgrade(tmp_path):
+    """Firmware before event ids queued seq + t_ms records; the new firmware sends them as they
+    are (the API still keys them by t_ms and seq), next to its own events with ids."""
+    now = int(time.time() * 1000)
+    data = tmp_path / "data"
+    data.mkdir()
+    old = [
+        {
+            "gesture": g,
+            "t_ms": now - 90_000 + 1000 * i,
+            "score": 0.9,
+            "model_version": "v0",
+            "seq": i,
+        }
+        for i, g in enumerate(["x", "y", "circle"], start=1)
+    ]
+    lines = "".join(f"{r['seq']} {json.dumps(r, separators=(',', ':'))}\n" for r in old)
+    (data / "events.log").write_text(lines)
+    (data / "events.state").write_text('{"next_seq": 4, "acked": 0, "dropped": 0}')
+    rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    with LocalCloud(port=0) as local:
+        key = local.add_device("dev-upgrade")
+        with FakeApi(upstream=local.url, script=["lost"]) as proxy:  # and one answer lost
+            config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 20_000)
+            result = run_firmware(config, tmp_path)
+        stored = api_events(local, key)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    new = queued_events(out)
+    assert [e["seq"] for e in new] == list(range(4, 4 + len(new)))
+    assert {e["id"] for e in new} == {f"1-{n}" for n in range(1, len(new) + 1)}
+    keys = [(e["seq"], e.get("id")) for e in stored]
+    numbers = report("upgrade-with-old-records-queued", tally(
+        [r["seq"] for r in old] + [e["seq"] for e in new], [s for s, _ in keys]
+    ))  # fmt: skip
+    assert numbers["lost"] == numbers["duplicated"] == 0
+    assert sorted(keys) == sorted(
+        [(r["seq"], None) for r in old] + [(e["seq"], e["id"]) for e in new]
+    )
+    by_seq = {e["seq"]: e for e in stored}
+    assert [by_seq[r["seq"]]["t_ms"] for r in old] == [r["t_ms"] for r in old]
