@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+from localcloud.state import SNAPSHOT
+
 BATCH = 25
 DAY_MS = 86_400_000
 FILL_SEQ = 10**7  # filled events' seq numbers start here, clear of the POSTed ones
@@ -208,13 +210,14 @@ def run(events: int, clients: int, requests: int) -> dict:
             server.stdin.flush()
             filled = int(server.stdout.readline().split()[1])
             seconds = time.perf_counter() - started
+            client.conn.close()  # idle through the fill: the server may have closed it
             end = post(client, 200)
             load = concurrent(url, keys[:clients], requests, t0_ms + 4 * DAY_MS)
             now_mb, peak_mb = rss_mb(server.pid)
         finally:
             server.stdin.close()
             server.wait(timeout=300)
-        snapshot_mb = os.path.getsize(Path(state) / "moto-state.pickle") / 1e6
+        snapshot_mb = os.path.getsize(Path(state) / SNAPSHOT) / 1e6
     return {
         "events": filled,
         "fill_s": seconds,
