@@ -200,7 +200,7 @@ def test_against_the_local_api_a_rejected_version_is_not_served_again(tmp_path):
     import time
     import urllib.request
 
-    from localcloud.api import LocalApi
+    from localcloud.server import LocalCloud
 
     def folder(name, version, source):
         path = write_rules_model(tmp_path / name, version=version)
@@ -218,7 +218,7 @@ def test_against_the_local_api_a_rejected_version_is_not_served_again(tmp_path):
     bad, fix = folder("bad", BAD, MISBEHAVING["raises"]), folder("fix", FIX, OTHER_GOOD)
     recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
     outputs = []
-    with LocalApi(port=0) as api:
+    with LocalCloud(port=0) as api:
         key = api.add_device("dev-ota")
         config = device_config(tmp_path, api.url, recording, api_key=key)
         api.publish_model(bad)
