@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -41,11 +42,15 @@ _LOCK = threading.Lock()  # guards the per-backend locks below
 _OPS = {"ConditionCheck", "Put", "Delete", "Update"}
 
 
+_BACKEND_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # not in the backend:
+# the local cloud pickles backends, and a lock cannot be pickled
+
+
 def _backend_lock(backend: DynamoDBBackend) -> threading.Lock:
     with _LOCK:
-        lock = backend.__dict__.get("_transaction_lock")
+        lock = _BACKEND_LOCKS.get(backend)
         if lock is None:
-            lock = backend.__dict__["_transaction_lock"] = threading.Lock()
+            lock = _BACKEND_LOCKS[backend] = threading.Lock()
         return lock
 
 

@@ -524,11 +524,11 @@ def _request_handler(cloud: LocalCloud):
             except OverflowError:
                 self.close_connection = True
                 status, headers, data = _gateway_error(413, "Request Too Long")
-            self._send(status, headers, data)
-            if cloud.log is not None:
+            if cloud.log is not None:  # before the answer: a client that got it sees its line
                 ms = (time.perf_counter() - started) * 1000
                 path = urlsplit(self.path).path
                 cloud.log(f"{self.command} {path} device={device or '-'} {status} {ms:.0f}ms")
+            self._send(status, headers, data)
 
         def _send(self, status: int, headers: dict, data: bytes) -> None:
             self.send_response_only(status)
