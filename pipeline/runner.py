@@ -21,6 +21,7 @@ import boto3
 from pipeline import local_stack
 from pipeline.local_build import LocalCodeBuild
 from pipeline.moto_adapter import RunBuild, patched_moto
+from pipeline.moto_conditional_writes import atomic_conditional_writes
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _FAILURE_DETAILS = ("taskFailedEventDetails", "executionFailedEventDetails")
@@ -72,6 +73,9 @@ class LocalPipeline:
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
         self._stack.append(mock.stop)
+        atomic = atomic_conditional_writes()  # two runs' compare-and-swap: one wins, as on S3
+        atomic.__enter__()
+        self._stack.append(lambda: atomic.__exit__(None, None, None))
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         self._stack.append(server.stop)
