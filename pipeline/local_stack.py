@@ -146,6 +146,8 @@ def create_stack(sfn, codebuild, s3, bucket: str, stage: str = LOCAL_STAGE) -> d
     """Create bucket, projects and machines; return placeholder values (and machine ARNs)."""
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):  # the local API made it
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    # versioned, as infra/storage.yml's DataBucket: every models/current.json ever written stays
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     values = {"Stage": stage, "AWS::Region": REGION, "AWS::Partition": "aws"}
     for project in project_specs(bucket, stage):
         codebuild.create_project(

@@ -11,7 +11,6 @@ that loses the race scores again against the new current model, or ends `superse
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -21,9 +20,9 @@ from functions import storage_layout
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
 from pipeline.current_model import PROMOTION_ATTEMPTS, ModelPointer, Seen, promote
-from pipeline.jobs.result import write_result
+from pipeline.jobs.result import run_job
 from pipeline.promotion import Budgets, Candidate, decide
-from pipeline.settings import JobSettings, SettingsError
+from pipeline.settings import JobSettings
 from pipeline.training_backend import TrainingBackend, load_backend
 
 
@@ -173,17 +172,12 @@ def retrain(
 
 
 def main() -> int:
-    try:
-        settings = JobSettings.from_env("retrain")
+    def work(settings: JobSettings) -> dict:
         backend = load_backend()
-        Budgets.from_params(settings.training, Budgets(backend.mpy_budget()))
-    except (SettingsError, ValueError) as exc:
-        print(f"retrain: {exc}", file=sys.stderr)
-        return 2
-    shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
-    result = retrain(settings, s3_client(), backend)
-    write_result(settings.work_dir, result)
-    return 0
+        backend.check(settings.training)
+        return retrain(settings, s3_client(), backend)
+
+    return run_job("retrain", work)
 
 
 if __name__ == "__main__":

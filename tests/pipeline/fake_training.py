@@ -13,6 +13,8 @@ import json
 import time
 from pathlib import Path
 
+from pipeline import run_input
+
 
 class FakeTraining:
     def train(
@@ -49,6 +51,9 @@ class FakeTraining:
         stream = out_dir / "stream-0.csv"
         stream.write_text("acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,ms\n")
         return [stream]
+
+    def check(self, training: dict) -> None:
+        run_input.check_training(training, ("default", "tiny"), extra_keys=("fake",))
 
     def mpy_budget(self) -> int:
         return 20_480

@@ -217,7 +217,7 @@ def settings(tmp_path, bucket: str, run_id: str, score: float, delay: float) -> 
 def pointer_history(s3, bucket: str) -> list[dict]:
     """Every body models/current.json had, oldest first (the bucket is versioned)."""
     versions = s3.list_object_versions(Bucket=bucket, Prefix=storage_layout.CURRENT_MODEL_KEY)
-    found = sorted(versions.get("Versions", []), key=lambda v: v["LastModified"])
+    found = versions.get("Versions", [])[::-1]  # S3 lists a key's versions newest first
     bodies = []
     for v in found:
         got = s3.get_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
@@ -291,6 +291,7 @@ def test_two_main_executions_at_once_on_the_local_stack(local_pipeline):
         history = pointer_history(p.s3, p.bucket)
     outs = {n: r.output["retrain"]["output"]["result"] for n, r in results.items()}
     assert final["version"] == "va"
+    assert history[0]["version"] == "v1" and history[-1]["version"] == "va"
     assert {b["run_id"] for b in history} - {
         seed.output["retrain"]["output"]["result"]["run_id"]
     } == {n for n, o in outs.items() if o["promoted"]}
