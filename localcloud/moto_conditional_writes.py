@@ -31,7 +31,7 @@ def atomic_conditional_writes() -> Iterator[None]:
     """Within this block, moto's S3 PutObject checks its conditions and stores atomically."""
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(
-            f"pipeline.moto_conditional_writes is written for moto {MOTO_VERSION}, found "
+            f"localcloud.moto_conditional_writes is written for moto {MOTO_VERSION}, found "
             f"{moto.__version__}: re-check whether conditional PutObject is atomic there"
         )
     original = S3Response.put_object
