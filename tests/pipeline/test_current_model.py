@@ -15,9 +15,9 @@ import pytest
 from moto import mock_aws
 
 from functions import storage_layout
+from localcloud.moto_conditional_writes import MOTO_VERSION, atomic_conditional_writes
 from pipeline.current_model import KEPT, PROMOTED, SUPERSEDED, ModelPointer, Seen, promote
 from pipeline.jobs.retrain import retrain
-from localcloud.moto_conditional_writes import MOTO_VERSION, atomic_conditional_writes
 from pipeline.promotion import Decision
 from pipeline.settings import JobSettings
 from tests.pipeline.fake_training import FakeTraining
