@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from localcloud import moto_dynamodb, presign, site
 from localcloud.lambda_runtime import LambdaContext, apply_environment, rest_event
+from localcloud.moto_conditional_writes import atomic_conditional_writes
 from localcloud.stack import (
     LOCAL_STAGE,
     REGION,
@@ -127,6 +128,7 @@ class LocalCloud:
         mock.start()
         self._stack.callback(mock.stop)
         self._stack.enter_context(moto_dynamodb.patched_transactions())
+        self._stack.enter_context(atomic_conditional_writes())  # promotion's If-Match
         if self.state_dir is not None:
             restore(self.state_dir)
         wiring.reset()
