@@ -56,17 +56,21 @@ def bench(name):
     manifest = json.load(open({tmp!r} + '/' + name + '.json'))
     model = __import__(name)
     w = RawWindow(manifest['window'], manifest['decimation'])
-    f = Features(manifest['features'], manifest['signals'], manifest['window'])
-    vec = f.new_vector()
+    f = Features(manifest['features'], manifest['signals'], w)
+    out = [0] * len(manifest['classes'])
     total = 0
     score_total = 0
     n = 0
     for row in rows:
-        if w.push(*row) and w.full:
+        if w.push(*row):
             t0 = time.ticks_us()
-            f.fill(w, vec)
+            if f.running:
+                f.update(w)
+            if not w.full:
+                continue
+            f.fill(w)
             t1 = time.ticks_us()
-            model.score(vec)
+            model.score(w.buffer, w.oldest, f.vector, out)
             t2 = time.ticks_us()
             total += t2 - t0
             score_total += t2 - t1
@@ -163,10 +167,11 @@ def micropython_timing(result, est, spec, tmp: Path) -> dict:
 
     shutil.copy(result.model_dir / "model.mpy", tmp / "ours.mpy")
     (tmp / "ours.json").write_text((result.model_dir / "manifest.json").read_text())
-    compile_mpy(to_python(est), tmp / "original.mpy")
+    compile_mpy(to_python(est, spec), tmp / "original.mpy")
     (tmp / "original.json").write_text(
         json.dumps({"window": spec.window, "decimation": spec.decimation,
-                    "features": spec.features, "signals": list(spec.signals)})
+                    "features": spec.features, "signals": list(spec.signals),
+                    "classes": [str(c) for c in est.classes_]})
     )  # fmt: skip
     counts = si_to_counts(result.test_scored[0].stream.samples[:12000])
     (tmp / "counts.txt").write_text("\n".join(" ".join(map(str, r)) for r in counts.tolist()))

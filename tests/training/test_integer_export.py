@@ -114,3 +114,11 @@ def test_decisions_check_catches_a_wrong_integer_boundary(monkeypatch):
     monkeypatch.setattr(export, "integer_threshold", lambda t: -(2**40))  # every split: right
     with pytest.raises(ExportError, match="disagrees"):
         check_decisions(IntegerModel(est), x)
+
+
+def test_debouncer_threshold_in_votes_is_exact():
+    from training.evaluation import votes_threshold
+
+    assert votes_threshold(0.4, 2500) == 1000  # the float 0.4 is a hair above 2/5
+    assert votes_threshold(0.7, 1000) == 700 and votes_threshold(0.7001, 1000) == 701
+    assert votes_threshold(0.0, 750) == 0 and votes_threshold(1.0, 750) == 750
