@@ -66,7 +66,7 @@ def parse_raw_sample_key(key: str) -> dict[str, str | int]:
 
 def model_prefix(version: str) -> str:
     """Folder of one model version."""
-    if not re.match(VERSION_PATTERN, version):
+    if not re.fullmatch(VERSION_PATTERN, version):
         raise ValueError(f"bad model version: {version!r}")
     return f"{MODELS_PREFIX}{version}/"
 

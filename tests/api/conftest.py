@@ -7,7 +7,8 @@ from api_helpers import EVENTS, WriteCounter
 
 from functions import wiring
 from functions.domain.devices import Device
-from gesture_stack.localapi import LambdaContext, local_aws
+from localcloud.aws import local_aws
+from localcloud.lambda_runtime import LambdaContext
 
 
 @pytest.fixture
