@@ -9,7 +9,6 @@ import json
 import subprocess
 import threading
 import time
-from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -22,11 +21,13 @@ from fw_harness import (
     compile_mpy,
     micropython_env,
     queued,
+    queued_events,
     rules_manifest,
+    tally,
 )
 
 # All of these pass the install check (a zero window, as check_model scores it) and import
-# fine; they misbehave only on real windows (any non-zero stat).
+# fine; they misbehave only on real windows (any non-zero stat). "hangs" never returns.
 _WRAP = "\n_score = score\n\ndef score(w, b, f, o):\n    if any(v != 0 for v in f):\n"
 _THEN = "    return _score(w, b, f, o)\n"
 MISBEHAVING = {
@@ -35,8 +36,8 @@ MISBEHAVING = {
     + "        raise ValueError('cannot score this window')\n"
     + _THEN,
     "nan": RULES_MODEL + _WRAP + "        o[0] = float('nan')\n        return o\n" + _THEN,
-    "wrong-length": RULES_MODEL + _WRAP + "        return [50, 50]\n" + _THEN,
     "not-numbers": RULES_MODEL + _WRAP + "        o[0] = 'idle'\n        return o\n" + _THEN,
+    "hangs": RULES_MODEL + _WRAP + "        while True:\n            pass\n" + _THEN,
     "too-slow": "import time\n" + RULES_MODEL + _WRAP + "        time.sleep_ms(60)\n" + _THEN,
 }
 HANGS_AT_IMPORT = "while True:\n    pass\n\n" + RULES_MODEL
@@ -202,18 +203,20 @@ def trial_state(tmp: Path) -> dict:
 
 
 def accounting(outputs: list[str], api: FakeApi) -> dict:
-    """Events queued (all runs) against events stored: lost and stored-twice counts."""
-    sent = [q[0] for out in outputs for q in queued(out)]
-    stored = [e["seq"] for e in api.events]
-    posted = Counter(
-        e["seq"] for path, body in api.bodies if path == "/events" for e in body["events"]
+    """Events queued (all runs) against events stored, by event id (fw_harness.tally)."""
+    ids = [e["id"] for out in outputs for e in queued_events(out)]
+    return tally(ids, [e["id"] for e in api.events])
+
+
+def report(name: str, outputs: list[str], api: FakeApi, tmp: Path) -> dict:
+    """Print the scenario line the firmware README's OTA table comes from; the numbers."""
+    numbers = accounting(outputs, api)
+    print(
+        f"scenario {name} queued={numbers['queued']} stored={numbers['stored']}"
+        f" lost={numbers['lost']} duplicated={numbers['duplicated']}"
+        f" model={version_in(tmp / 'model')}"
     )
-    return {
-        "queued": len(sent),
-        "stored": len(set(stored) & set(sent)),
-        "lost": len(set(sent) - set(stored)),
-        "duplicated": sum(n - 1 for n in posted.values() if n > 1),
-    }
+    return numbers
 
 
 def versions_of_events_after(out: str, line: str, api: FakeApi) -> set[str]:

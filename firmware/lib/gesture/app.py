@@ -143,10 +143,8 @@ class App:
                 self.model_errors += self.scorer.errors
             cfg = self.cfg
             trial = cfg["probation_inferences"] if on_probation else 0
-            score = probation.Scorer(
-                score, manifest["classes"], cfg["inference_budget_ms"], trial,
-                manifest.get("score_scale", 1),
-            )  # fmt: skip
+            budget, scale = cfg["inference_budget_ms"], manifest.get("score_scale", 1)
+            score = probation.Scorer(score, manifest["classes"], budget, trial, scale)
             self.scorer = score
         self.detector = Detector(manifest, score)
         self._index_base = self.ring.consumed

@@ -1,10 +1,8 @@
 """A new model proves itself before it is trusted, and a model error never stops the loop.
 
-`Scorer` wraps a model's `score(w, b, f, out)` for the Detector: every answer is checked (the
-`out` list it was given, one vote count per class adding up to the model's scale) and timed,
-without allocating. A call that raises or answers something malformed counts in `errors` and
-is replaced by "idle" (all votes to idle: no event can come of it); a call over `budget_ms`
-counts in `slow`.
+`Scorer` wraps a model's `score()` for the Detector: every answer is checked (one finite number
+per class) and timed. A call that raises or answers something malformed counts in `errors` and
+is replaced by "idle" (no event can come of it); a call over `budget_ms` counts in `slow`.
 While `probation` inferences remain, the first fault, or more than SLOW_ALLOWED slow calls,
 sets `failed` (the reason) and the app goes back to the previous model.
 
@@ -24,30 +22,36 @@ SLOW_ALLOWED = 2  # slow calls forgiven during probation (a GC pause, a flash wr
 
 
 class ModelFault(ValueError):
-    """The model's answer is not one vote count per class adding up to its scale."""
+    """The model's answer is not one finite number per class."""
 
 
-def check_scores(answer, scores, scale):
-    """Raise ModelFault unless the model returned `scores` (the list it was given to fill)
-    holding non-negative integer votes that add up to `scale`. Allocates nothing unless it
-    raises."""
-    if answer is not scores:
-        raise ModelFault("score() did not fill and return its scores list")
-    total = 0
-    for v in scores:
-        if type(v) is not int or v < 0:  # bool, float, NaN, None...: not a vote count
-            raise ModelFault("score() wrote " + repr(v))
-        total += v
-    if total != scale:
-        raise ModelFault(f"score() gave {total} votes, not {scale}")
+_INF = float("inf")
+_NINF = -_INF
+
+
+def check_scores(proba, n_classes):
+    """Raise ModelFault unless `proba` is a list or tuple of `n_classes` finite numbers.
+    Allocates nothing for integer scores (isinstance with one type: no tuple built)."""
+    if not (isinstance(proba, list) or isinstance(proba, tuple)):  # noqa: SIM101
+        raise ModelFault("score() returned " + type(proba).__name__)
+    if len(proba) != n_classes:
+        raise ModelFault(f"model gives {len(proba)} scores for {n_classes} classes")
+    for v in proba:
+        if isinstance(v, bool) or not (isinstance(v, int) or isinstance(v, float)):  # noqa: SIM101
+            raise ModelFault("score() returned a " + type(v).__name__)
+        if v != v or v == _INF or v == _NINF:  # noqa: SIM109 (a tuple would be allocated)
+            raise ModelFault("score() returned " + repr(v))
 
 
 class Scorer:
-    """`score(w, b, f, out)` for the Detector, guarded and timed (see the module docstring)."""
+    """The model's `score` for the Detector, guarded and timed (see the module docstring).
+
+    Either export shape: `score(vector) -> list` (float models), or `score(w, b, f, out)`
+    writing one vote per class into `out` (integer models, whose votes add up to `scale`)."""
 
     def __init__(self, score, classes, budget_ms, probation=0, scale=1):
         self.score = score
-        self.scale = scale
+        self.n = len(classes)
         self.budget_us = int(budget_ms * 1000)
         self.probation = probation  # inferences still to pass; 0 = trusted
         self.on_probation = probation > 0
@@ -57,25 +61,40 @@ class Scorer:
         self.failed = None
         self.last_error = None
         self.idle = list(classes).index("idle")
+        self.scale = scale
+        self._idle = [0] * self.n
+        self._idle[self.idle] = scale
 
-    def __call__(self, w, b, f, out):
+    def __call__(self, x, b=None, f=None, out=None):
         t0 = time.ticks_us()
         try:
-            check_scores(self.score(w, b, f, out), out, self.scale)
+            if out is None:
+                proba = self.score(x)
+            else:
+                self.score(x, b, f, out)
+                proba = out
+            check_scores(proba, self.n)
         except Exception as exc:  # the model's fault, whatever it is: count it, go on
             self.errors += 1
             self.last_error = repr(exc)
             self._judge("error " + self.last_error)
-            for c in range(len(out)):
-                out[c] = 0
-            out[self.idle] = self.scale
-            return out
+            return self._answer_idle(out)
         fault = None
         if time.ticks_diff(time.ticks_us(), t0) > self.budget_us:
             self.slow += 1
             if self.slow > SLOW_ALLOWED:
                 fault = f"slow: {self.slow} inferences over {self.budget_us // 1000} ms"
         self._judge(fault)
+        return proba
+
+    def _answer_idle(self, out):
+        """All on "idle" (no class can reach a threshold): in `out` if the model writes there."""
+        if out is None:
+            return self._idle
+        if len(out) == self.n:  # the Detector's own list; a model cannot change its length
+            for c in range(self.n):
+                out[c] = 0
+            out[self.idle] = self.scale
         return out
 
     def _judge(self, fault):

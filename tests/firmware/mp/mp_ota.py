@@ -53,102 +53,69 @@ def test_plan_refuses_what_it_cannot_trust():
     assert "does not describe" in str(_raises(OtaError, plan, no_manifest_entry, 1000))
 
 
-SCALE = 100  # votes per window
-
-
 def _scorer(score, probation_n=0, budget_ms=1000):
-    return probation.Scorer(score, CLASSES, budget_ms, probation_n, SCALE)
-
-
-def _writes(values, returns_out=True):
-    """A model writing `values` into its scores list (and returning it, or a new list)."""
-
-    def score(w, b, f, out):
-        for i in range(len(values)):
-            out[i] = values[i]
-        return out if returns_out else list(values)
-
-    return score
-
-
-def good(w, b, f, out):  # a plain function, as an exported model is
-    out[0], out[1], out[2], out[3] = 90, 10, 0, 0
-    return out
-
-
-def _call(s):
-    out = [0] * len(CLASSES)
-    return s(None, 0, [0], out)
+    return probation.Scorer(score, CLASSES, budget_ms, probation_n)
 
 
 def test_malformed_answers_become_idle_and_are_counted():
     answers = [
-        _writes([float("nan"), 0, 0, 100]),
-        _writes([0.5, 0, 0, 99.5]),  # probabilities: not votes
-        _writes([50, 50, 0, 1]),  # 101 votes
-        _writes([150, -50, 0, 0]),
-        _writes(["x", 0, 0, 100]),
-        _writes([True, False, False, 99]),
-        _writes([100, 0, 0, 0], returns_out=False),  # not the list it was given
-        lambda w, b, f, out: None,
+        [float("nan")] * 4,
+        [float("inf"), 0.0, 0.0, 0.0],
+        [0.5, 0.5],
+        ["x", 0, 0, 0],
+        [True, False, False, False],
+        None,
+        {"idle": 1},
     ]
     for answer in answers:
-        s = _scorer(answer)
-        assert _call(s) == [SCALE, 0, 0, 0], answer
+        s = _scorer(lambda v, a=answer: a)
+        assert s([0.0]) == [1.0, 0.0, 0.0, 0.0], answer
         assert s.errors == 1 and s.failed is None, answer  # trusted: counted, no verdict
 
 
-def test_integer_votes_pass_and_the_check_allocates_nothing():
-    import micropython
-
-    s = _scorer(good, probation_n=1)
-    out, stats = [0] * len(CLASSES), [0]
-    micropython.heap_lock()
-    try:
-        got = s(None, 0, stats, out)
-    finally:
-        micropython.heap_unlock()
-    assert got is out and out == [90, 10, 0, 0] and s.errors == 0 and s.passed
+def test_integer_scores_are_numbers_too():
+    s = _scorer(lambda v: [1, 0, 0, 0], probation_n=1)
+    assert s([0.0]) == [1, 0, 0, 0] and s.errors == 0 and s.passed
 
 
 def test_probation_passes_after_n_good_inferences():
-    s = _scorer(good, probation_n=3)
+    s = _scorer(lambda v: [0.9, 0.1, 0.0, 0.0], probation_n=3)
     for _ in range(2):
-        _call(s)
+        s([0.0])
     assert not s.passed
-    _call(s)
+    s([0.0])
     assert s.passed and s.failed is None
 
 
 def test_probation_fails_on_the_first_fault():
     calls = []
 
-    def score(w, b, f, out):
-        calls.append(1)
+    def score(v):
+        calls.append(v)
         if len(calls) == 2:
             raise ValueError("boom")
-        return good(w, b, f, out)
+        return [0.9, 0.1, 0.0, 0.0]
 
     s = _scorer(score, probation_n=10)
     for _ in range(5):
-        _call(s)
+        s([0.0])
     assert "boom" in s.failed and not s.passed and s.errors == 1
 
 
 def test_probation_fails_after_more_than_the_allowed_slow_calls():
-    def slow(w, b, f, out):
+    def slow(v):
         time.sleep_ms(3)
-        return good(w, b, f, out)
+        return [0.9, 0.1, 0.0, 0.0]
 
     s = _scorer(slow, probation_n=10, budget_ms=1)
     for _ in range(probation.SLOW_ALLOWED):
-        _call(s)
+        s([0.0])
     assert s.failed is None
-    _call(s)
+    s([0.0])
     assert s.failed.startswith("slow")
     trusted = _scorer(slow, budget_ms=1)
     for _ in range(5):
-        _call(trusted)
+        trusted([0.0])
     assert trusted.slow == 5 and trusted.failed is None
 
 
@@ -165,3 +132,49 @@ def test_trial_survives_a_reboot_and_keeps_the_newest_bad_versions():
     with open("m.trial.json", "w") as f:
         f.write("{not json")
     assert probation.Trial("m").bad == []  # unreadable: start clean rather than crash
+
+
+def _votes(out, idle, x):
+    out[0] = idle
+    out[1] = 100 - idle
+    out[2] = 0
+    out[3] = 0
+
+
+def test_integer_models_write_their_votes_into_the_detectors_list():
+    """The integer export's shape: score(w, b, f, out) fills `out` (votes adding up to scale)."""
+    s = probation.Scorer(lambda w, b, f, out: _votes(out, 90, w), CLASSES, 1000, 2, scale=100)
+    out = [0, 0, 0, 0]
+    assert s(bytearray(4), 0, [0], out) is out and out == [90, 10, 0, 0]
+    s(bytearray(4), 0, [0], out)
+    assert s.passed and s.errors == 0
+
+
+def test_integer_model_faults_leave_idle_votes_in_the_list():
+    def raises(w, b, f, out):
+        out[1] = 100
+        raise ValueError("half written")
+
+    def writes_text(w, b, f, out):
+        out[2] = "x"
+
+    for score in (raises, writes_text):
+        s = probation.Scorer(score, CLASSES, 1000, 5, scale=100)
+        out = [0, 0, 0, 0]
+        assert s(bytearray(4), 0, [0], out) is out and out == [100, 0, 0, 0], score
+        assert s.errors == 1 and s.failed is not None
+
+
+def test_the_guard_allocates_nothing_for_an_integer_model():
+    import micropython
+
+    s = probation.Scorer(lambda w, b, f, out: _votes(out, 90, w), CLASSES, 1000, 3, scale=100)
+    w, f, out = bytearray(4), [0], [0, 0, 0, 0]
+    s(w, 0, f, out)  # warm up
+    micropython.heap_lock()
+    try:
+        for _ in range(3):
+            s(w, 0, f, out)
+    finally:
+        micropython.heap_unlock()
+    assert out == [90, 10, 0, 0] and s.inferences == 4 and s.errors == 0
