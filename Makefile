@@ -84,8 +84,8 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 deploy: install ## deploy the stack to AWS (needs credentials): make deploy STAGE=dev
 	npx osls deploy --stage $(STAGE)
 
-flash: install ## compile the firmware and copy it to a board: make flash PORT=/dev/ttyUSB0 MODEL=build/model
-	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),)
+flash: install ## put MicroPython, firmware, model, config on a board: make flash PORT=/dev/ttyUSB0 [FIRMWARE=ESP32_GENERIC-v1.28.0.bin] [MODEL=build/model] [DRY_RUN=1]
+	$(BIN)/gesture-stack flash --port $(PORT) $(if $(FIRMWARE),--erase --firmware $(FIRMWARE),) $(if $(MODEL),--model $(MODEL),) $(if $(DRY_RUN),--dry-run,)
 
 clean: ## remove installed tools and build output
 	rm -rf .tools $(VENV) node_modules build .serverless .pytest_cache .ruff_cache

@@ -8,7 +8,8 @@
              then reads the stored events back through GET /events
 5. pipeline  the Step Functions machines (main -> collect, retrain) run locally; the retrain
              job promotes a model only if it beats the current one
-6. page      build/demo/index.html: what ran, the numbers, links to the model report
+6. ota       the device boots again, asks GET /model and ends on the model the cloud serves
+7. page      build/demo/index.html: what ran, the numbers, links to the model report
 
 Each step says what it did; the page is the place to look afterwards.
 """

@@ -210,10 +210,22 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m localcloud.api`: serve the API locally until Ctrl-C."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The gesture-stack API on localhost, over moto.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--device", action="append", default=[], help="register a device key")
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.api",
+        description="The gesture-stack API on localhost, over moto.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port, 0 for any free one (default: 8000)"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        help="register a device key (repeatable; default: dev-1)",
+    )
     parser.add_argument("--dashboard", action="store_true", help="register a dashboard key")
     parser.add_argument("--model", type=Path, help="publish this model folder")
     parser.add_argument("--aws", action="store_true", help="real AWS instead of moto")
