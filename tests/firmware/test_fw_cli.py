@@ -158,3 +158,19 @@ def test_flash_erase_without_a_firmware_image_is_refused(tmp_path, capsys):
 def test_flash_with_a_missing_firmware_image_says_which_micropython_to_get(tmp_path, capsys):
     assert flash_dry_run(tmp_path, "--firmware", str(tmp_path / "nope.bin")) == 2
     assert device.MICROPYTHON_VERSION in capsys.readouterr().err
+
+
+def test_ca_writes_amazon_root_ca_1_in_der_form(tmp_path, capsys):
+    import hashlib
+
+    out = tmp_path / "amazon-root-ca-1.der"
+    assert main(["ca", str(out)]) == 0
+    # the fingerprint Amazon Trust Services publishes for Amazon Root CA 1
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == (
+        "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e"
+    )
+
+
+def test_ca_with_an_unknown_label_is_a_one_line_error(tmp_path, capsys):
+    assert main(["ca", str(tmp_path / "x.der"), "--label", "No Such CA"]) == 2
+    assert "No Such CA" in capsys.readouterr().err
