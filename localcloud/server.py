@@ -557,10 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m localcloud.server`: what `gesture-stack up` runs."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The gesture-stack cloud on localhost.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--state", type=Path, default=Path("build") / "local")
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.server", description="The gesture-stack cloud on localhost."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port, 0: any (default: 8000)")
+    parser.add_argument(
+        "--state", type=Path, default=Path("build") / "local", help="(default: build/local)"
+    )
     args = parser.parse_args(argv)
     return serve_forever(args.host, args.port, args.state)
 
