@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from localcloud import moto_dynamodb, presign, site
 from localcloud.lambda_runtime import LambdaContext, apply_environment, rest_event
+from localcloud.moto_conditional_writes import atomic_conditional_writes
 from localcloud.stack import (
     LOCAL_STAGE,
     REGION,
@@ -127,6 +128,7 @@ class LocalCloud:
         mock.start()
         self._stack.callback(mock.stop)
         self._stack.enter_context(moto_dynamodb.patched_transactions())
+        self._stack.enter_context(atomic_conditional_writes())  # promotion's If-Match
         if self.state_dir is not None:
             restore(self.state_dir)
         wiring.reset()
@@ -555,10 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m localcloud.server`: what `gesture-stack up` runs."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The gesture-stack cloud on localhost.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--state", type=Path, default=Path("build") / "local")
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.server", description="The gesture-stack cloud on localhost."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port, 0: any (default: 8000)")
+    parser.add_argument(
+        "--state", type=Path, default=Path("build") / "local", help="(default: build/local)"
+    )
     args = parser.parse_args(argv)
     return serve_forever(args.host, args.port, args.state)
 

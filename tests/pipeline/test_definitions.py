@@ -66,7 +66,8 @@ def test_collect_passes_the_time_range_and_retrain_the_training_parameters():
         (task,) = tasks(load(name)).values()
         return {i["Name"] for i in task["Parameters"]["EnvironmentVariablesOverride"]}
 
-    assert overrides("collect") == {"RUN_ID", "STAGE", "TIME_FROM", "TIME_TO"}
+    # collect checks the training input too, so a bad run stops before it exports anything
+    assert overrides("collect") == {"RUN_ID", "STAGE", "TIME_FROM", "TIME_TO", "TRAINING"}
     assert overrides("retrain") == {"RUN_ID", "STAGE", "TRAINING"}
 
 
