@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gesture.features import STATS
-from gesture.units import SIGNALS
+from gesture.spec import CAPTURE_HZ, MANIFEST_FILE, MODEL_FILES, SIGNALS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-MANIFEST_FILE = "manifest.json"
-MODEL_FILES = ("model.py", "model.mpy")
 SCHEMA = 1
 
 
@@ -42,7 +40,7 @@ class Manifest(BaseModel):
     schema_version: int = Field(SCHEMA, alias="schema")
     version: str = Field(pattern=r"^\d{14}-[0-9a-f]{8}$")
     created: str
-    capture_hz: int = 100
+    capture_hz: int = CAPTURE_HZ
     rate_hz: int
     decimation: int
     window: int = Field(ge=2)

@@ -11,9 +11,8 @@ the m2cgen model's `score(list) -> list` and feeds the probabilities to the debo
 
 from gesture.features import Features
 from gesture.postprocess import Debouncer
+from gesture.spec import CAPTURE_HZ
 from gesture.window import RawWindow
-
-CAPTURE_HZ = 100
 
 
 class Detector:
