@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-RESULT_VARIABLE = "PIPELINE_RESULT"  # buildspecs export it; the machines read it
-
 
 def write_result(work_dir: Path, result: dict) -> Path:
     """Write the job's result where the buildspec picks it up, and print it for the log."""
