@@ -54,6 +54,7 @@ SKIPS = {
 # (pattern, replacement, why): the command runs, in this form.
 REWRITES = [
     (r"npx osls deploy (.*)", r"npx osls package \1", "deploying needs AWS; package is offline"),
+    (r"^make deploy STAGE=(\S+)", r"npx osls package --stage \1", "the same, through make"),
     (r"^(make flash .*)$", r"\1 DRY_RUN=1", "no board: the dry run prints the commands"),
     (r"^make ", f"make {KEEP_INSTALLED} ", "the copy shares the repository's installed tools"),
     (r"^(.*gesture-stack train (?!.*--grid).*)$", r"\1 --grid tiny", "the default grid is slow"),
@@ -193,7 +194,7 @@ def test_commands_run_from_the_repository_root_through_the_venv_or_make():
 
 def fill(command: str, placeholders: dict[str, str]) -> str:
     for name in sorted(placeholders, key=len, reverse=True):
-        pattern = re.escape(name) if not name.isupper() else rf"(?<![\w/-]){name}(?![\w.-])"
+        pattern = re.escape(name) if not name.isupper() else rf"(?<![\w/$-]){name}(?![\w.=-])"
         command = re.sub(pattern, lambda _m, v=placeholders[name]: v, command)
     return command
 
