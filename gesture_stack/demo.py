@@ -3,12 +3,16 @@
 1. data      synthetic 100 Hz recordings with ground truth (training/synthetic.py)
 2. train     the training pipeline writes a model folder (manifest, .py, .mpy, report)
 3. detect    the device's detection chain under CPython on a recording it never saw
-4. device    the firmware under the real `micropython` binary replays that recording against
-             the local API (API Gateway semantics over the real handlers, moto AWS); the demo
-             then reads the stored events back through GET /events
-5. pipeline  the Step Functions machines (main -> collect, retrain) run locally; the retrain
-             job promotes a model only if it beats the current one
-6. page      build/demo/index.html: what ran, the numbers, links to the model report
+4. device    on the local cloud (`gesture-stack up`'s, state in build/demo/cloud): the device
+             is provisioned as `gesture-stack devices add` does it, then the firmware under the
+             real `micropython` binary replays that recording against it; the demo reads the
+             stored events back through GET /events
+5. pipeline  the local cloud's Step Functions machines (main -> collect, retrain); collect
+             exports what the device sent, retrain promotes a model only if it beats the
+             current one
+6. ota       the device boots again and fetches the model the cloud serves
+7. page      build/demo/index.html: what ran, the numbers, links to the model report, the
+             dashboard and its screenshot
 
 Each step says what it did; the page is the place to look afterwards.
 """
@@ -16,7 +20,9 @@ Each step says what it did; the page is the place to look afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
+import io
 import json
 import shutil
 import sys
@@ -36,6 +42,9 @@ class DemoRun:
     out: Path
     grid: str
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # step, status, summary
+    dashboard_url: str = ""
+    up_command: str = ""
+    screenshot: Path | None = None
 
     def step(self, name: str, summary: str, status: str = "ok") -> None:
         self.rows.append((name, status, summary))
@@ -109,20 +118,37 @@ def detect_on_host(demo: DemoRun, model: Path, recording: Path) -> list[dict]:
     return events
 
 
-def run_device(demo: DemoRun, api, key: str, recording: Path, *options: str) -> int:
-    """`gesture-stack device`: the firmware under micropython, its flash kept in the demo folder."""
+def device_config(demo: DemoRun) -> Path:
+    return demo.out / "device-config.json"
+
+
+def provision_device(demo: DemoRun, cloud) -> str:
+    """`gesture-stack devices add --endpoint --config-out`: the key and a firmware config."""
     from gesture_stack.cli import main as cli
 
-    common = ["--api", api.url, "--key", key, "--recording", str(recording)]
+    config = device_config(demo)
+    args = ["devices", "add", DEMO_DEVICE, "--endpoint", cloud.url, "--config-out", str(config)]
+    with contextlib.redirect_stdout(io.StringIO()):  # the key stays out of the demo's output
+        if cli(args) != 0:
+            raise RuntimeError(f"devices add {DEMO_DEVICE} failed")
+    return json.loads(config.read_text())["api_key"]
+
+
+def run_device(demo: DemoRun, recording: Path, *options: str) -> int:
+    """`gesture-stack device --config`: the firmware under micropython, its flash kept in the
+    demo folder."""
+    from gesture_stack.cli import main as cli
+
+    common = ["--config", str(device_config(demo)), "--recording", str(recording)]
     return cli(["device", *common, "--state", str(demo.out / "device"), *options])
 
 
 def device_against_api(demo: DemoRun, api, key: str, model: Path, recording: Path, expected):
 
-    banner("4/7 device (firmware under micropython) -> local API -> DynamoDB, S3 (moto)")
+    banner("4/7 device (firmware under micropython) -> the local cloud (API Gateway, moto)")
     version = api.publish_model(model)
-    print(f"local API at {api.url}; model {version} published; device key issued")
-    code = run_device(demo, api, key, recording, "--drain-s", "20", "--capture")
+    print(f"local cloud at {api.url}; model {version} published; {DEMO_DEVICE} provisioned")
+    code = run_device(demo, recording, "--drain-s", "20", "--capture")
     stored = query_events(api.url, key, DEMO_DEVICE)
     same = sorted(e["gesture"] for e in stored) == sorted(e["gesture"] for e in expected)
     demo.step(
@@ -148,7 +174,7 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
             return items
 
 
-def run_pipeline(demo: DemoRun) -> dict:
+def run_pipeline(demo: DemoRun, cloud) -> dict:
     from localcloud.stepfunctions import LocalPipeline
 
     banner("5/7 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
@@ -157,8 +183,8 @@ def run_pipeline(demo: DemoRun) -> dict:
         "run_data_process": True,
         "training": {"grid": demo.grid, "recordings": 4, "duration_s": 60},
     }
-    # Inside the local API's moto: collect exports what the device just sent.
-    with LocalPipeline() as pipeline:
+    # On the local cloud: collect exports what the device just sent.
+    with LocalPipeline(endpoint=cloud.url) as pipeline:
         result = pipeline.run(payload)
     output = result.output or {}
     collected = output.get("collect", {}).get("output", {}).get("result", {})
@@ -173,10 +199,10 @@ def run_pipeline(demo: DemoRun) -> dict:
     return retrained
 
 
-def device_update(demo: DemoRun, api, key: str, recording: Path, retrained: dict) -> None:
+def device_update(demo: DemoRun, recording: Path, retrained: dict) -> None:
 
     banner("6/7 over-the-air update (the device fetches GET /model at boot)")
-    code = run_device(demo, api, key, recording, "--drain-s", "5")
+    code = run_device(demo, recording, "--drain-s", "5")
     running = json.loads((demo.out / "device" / "model" / "manifest.json").read_text())
     current = retrained.get("current_version")
     demo.step(
@@ -188,6 +214,22 @@ def device_update(demo: DemoRun, api, key: str, recording: Path, retrained: dict
 
 def _ok(flag: bool) -> str:
     return "ok" if flag else "FAILED"
+
+
+def dashboard_screenshot(demo: DemoRun, url: str) -> Path | None:
+    """The dashboard's own screenshot code, `dashboard.browser.screenshot(url, out)` (headless
+    Chromium), where it is there."""
+    try:
+        from dashboard.browser import screenshot as take
+    except ImportError:
+        return None
+    out = demo.out / "dashboard.png"
+    try:
+        take(url, out)
+    except Exception as exc:  # the demo goes on; the page says what happened
+        print(f"dashboard screenshot failed: {exc}")
+        return None
+    return out if out.is_file() else None
 
 
 def write_page(demo: DemoRun) -> Path:
@@ -205,30 +247,48 @@ def write_page(demo: DemoRun) -> Path:
         "<h1>gesture-stack demo</h1><table><tr><th>step<th>status<th>what happened</tr>"
         f"{rows}</table><p><a href=model/report.html>model report</a> (timelines, confusion "
         "matrix, size and inference time)</p>"
+        f"<p><a href={html.escape(demo.dashboard_url)}>dashboard</a> (live while "
+        f"<code>{html.escape(demo.up_command)}</code> runs)"
+        + (
+            f"; <a href={demo.screenshot.name}>screenshot</a></p>"
+            f"<img src={demo.screenshot.name} alt='dashboard' style='max-width:100%'>"
+            if demo.screenshot
+            else "; no screenshot (the dashboard's screenshot code is not there)</p>"
+        )
     )
     demo.step("page", f"open {page}")
     return page
 
 
 def run(args: argparse.Namespace) -> int:
-    from localcloud.api import LocalApi
+    from localcloud.server import LocalCloud
 
     started = time.perf_counter()
     demo = DemoRun(out=args.out, grid=args.grid)
     demo.out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(demo.out / "device", ignore_errors=True)  # a new device: empty flash
+    state = demo.out / "cloud"
+    shutil.rmtree(state, ignore_errors=True)  # and a new cloud
     train_dir, recording = make_data(demo)
     model = train_model(demo, train_dir)
     expected = detect_on_host(demo, model, recording)
-    with LocalApi(port=0) as api:
-        key = api.add_device(DEMO_DEVICE)
-        device_against_api(demo, api, key, model, recording, expected)
-        retrained = run_pipeline(demo)
-        device_update(demo, api, key, recording, retrained)
+    with LocalCloud(port=0, state=state) as cloud:
+        key = provision_device(demo, cloud)
+        device_against_api(demo, cloud, key, model, recording, expected)
+        retrained = run_pipeline(demo, cloud)
+        device_update(demo, recording, retrained)
+        demo.screenshot = dashboard_screenshot(demo, cloud.url + "/")
+    demo.up_command = f".venv/bin/gesture-stack up --state {state}"
+    demo.dashboard_url = "http://127.0.0.1:8000/"
     write_page(demo)
     failed = [name for name, status, _ in demo.rows if status != "ok"]
+    print(f"\ndashboard: {demo.up_command}, then open {demo.dashboard_url}")
+    print(
+        f"dashboard screenshot: {demo.screenshot or 'none (dashboard screenshot code not there)'}"
+    )
     print(f"\ndemo-result steps={len(demo.rows)} failed={len(failed)} ", end="")
-    print(f"seconds={time.perf_counter() - started:.0f} page={demo.out / 'index.html'}")
+    print(f"seconds={time.perf_counter() - started:.0f} page={demo.out / 'index.html'} ", end="")
+    print(f"dashboard={demo.dashboard_url} screenshot={demo.screenshot or '-'}")
     return 1 if failed else 0
 
 

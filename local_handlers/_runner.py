@@ -1,9 +1,11 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
 By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
-the sample devices of events/devices.json (plus a tiny demo model for `model`, and the sample
-batch already stored for `query`); with --aws (or AWS_ENDPOINT_URL set)
-against the account or endpoint your AWS settings point at (nothing is created there).
+the sample devices of events/devices.json (plus a tiny demo model for `model` and `releases`,
+the sample batch already stored for `query` and `counts`, the sample heartbeat for `devices`);
+with --endpoint URL against the local cloud of `gesture-stack up` (the sample devices are
+registered there); with --aws (or AWS_ENDPOINT_URL set) against the account or endpoint your
+AWS settings point at (nothing is created there).
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from localcloud.aws import local_aws
 from localcloud.lambda_runtime import LambdaContext, apply_environment
-from localcloud.stack import load_routes
+from localcloud.stack import REGION, load_routes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -57,9 +59,19 @@ def publish_demo_model() -> str:
 
 def seed_events() -> None:
     """Store the sample batch (events/ingest/valid.json) so queries have something to find."""
-    event = json.loads((EVENTS_DIR / "ingest" / "valid.json").read_text())
+    run_sample("ingest")
+
+
+def seed_telemetry() -> None:
+    """Store the sample heartbeat (events/telemetry/valid.json) so GET /devices shows health."""
+    run_sample("telemetry")
+
+
+def run_sample(function: str) -> None:
+    event = json.loads((EVENTS_DIR / function / "valid.json").read_text())
+    context = LambdaContext(function_name=f"gesture-stack-local-{function}")
     with contextlib.redirect_stdout(sys.stderr):
-        load_handler("ingest")(event, LambdaContext(function_name="gesture-stack-local-ingest"))
+        load_handler(function)(event, context)
 
 
 def load_handler(function: str):
@@ -80,23 +92,63 @@ def run(function: str, argv: list[str] | None = None) -> int:
         type=Path,
         help=f"event JSON files, run in order (default: events/{function}/valid.json)",
     )
-    parser.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
+    where.add_argument(
+        "--endpoint", help="the local cloud's URL (`gesture-stack up`): its tables and bucket"
+    )
+    parser.add_argument(
+        "--pdb",
+        action="store_true",
+        help="stop in pdb before each call: `event` is the raw API Gateway event; "
+        f"`b functions.{function}.handler` then `c` stops in the handler",
+    )
     args = parser.parse_args(argv)
     paths = args.events or [EVENTS_DIR / function / "valid.json"]
+    for path in paths:
+        if not path.is_file():
+            parser.error(f"{path}: no such event file")
+    if args.endpoint:
+        # the local cloud's AWS endpoint accepts any credentials: never send real ones there
+        os.environ.update(
+            AWS_ENDPOINT_URL=args.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SESSION_TOKEN="testing",
+            AWS_DEFAULT_REGION=REGION,
+        )
     aws = args.aws or bool(os.environ.get("AWS_ENDPOINT_URL"))
     apply_environment(function)
     handler = load_handler(function)
     with local_aws(aws):
+        if args.endpoint:
+            seed_devices()  # the sample events' key ids, so their device is known there
         if not aws:
             seed_devices()
-            if function == "model":
+            if function in ("model", "releases"):
                 publish_demo_model()
-            if function == "query":
+            if function in ("query", "counts"):
                 seed_events()
+            if function == "devices":
+                seed_telemetry()
         for path in paths:
             event = json.loads(path.read_text())
             context = LambdaContext(function_name=f"gesture-stack-local-{function}")
-            with contextlib.redirect_stdout(sys.stderr):
-                response = handler(event, context)  # step in here from a breakpoint
+            if args.pdb:
+                response = call_under_pdb(handler, event, context)
+            else:
+                with contextlib.redirect_stdout(sys.stderr):
+                    response = handler(event, context)
             print(json.dumps(response, indent=2), flush=True)
     return 0
+
+
+def call_under_pdb(handler, event: dict, context: LambdaContext) -> dict:
+    """Call the handler under pdb, stopped first where `event` and `functions` are in scope."""
+    import pdb
+
+    import functions
+
+    scope = {"functions": functions, "handler": handler, "event": event, "context": context}
+    pdb.Pdb().run("response = handler(event, context)", scope)
+    return scope["response"]

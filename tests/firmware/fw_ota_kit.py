@@ -9,7 +9,6 @@ import json
 import subprocess
 import threading
 import time
-from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -22,38 +21,28 @@ from fw_harness import (
     compile_mpy,
     micropython_env,
     queued,
+    queued_events,
     rules_manifest,
+    tally,
 )
 
 # All of these pass the install check (a zero window, as check_model scores it) and import
-# fine; they misbehave only on real windows (any non-zero feature).
-_REAL = "    if any(v != 0 for v in input):\n"
+# fine; they misbehave only on real windows (any non-zero stat). "hangs" never returns.
+_WRAP = "\n_score = score\n\ndef score(w, b, f, o):\n    if any(v != 0 for v in f):\n"
+_THEN = "    return _score(w, b, f, o)\n"
 MISBEHAVING = {
     "raises": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        raise ValueError('cannot score this window')\n    return _score(input)\n",
-    "nan": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return [float('nan')] * 4\n    return _score(input)\n",
-    "wrong-length": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return [0.5, 0.5]\n    return _score(input)\n",
-    "not-numbers": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return ['idle', None, 0, 0]\n    return _score(input)\n",
-    "too-slow": "import time\n"
-    + RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        time.sleep_ms(60)\n    return _score(input)\n",
+    + _WRAP
+    + "        raise ValueError('cannot score this window')\n"
+    + _THEN,
+    "nan": RULES_MODEL + _WRAP + "        o[0] = float('nan')\n        return o\n" + _THEN,
+    "not-numbers": RULES_MODEL + _WRAP + "        o[0] = 'idle'\n        return o\n" + _THEN,
+    "hangs": RULES_MODEL + _WRAP + "        while True:\n            pass\n" + _THEN,
+    "too-slow": "import time\n" + RULES_MODEL + _WRAP + "        time.sleep_ms(60)\n" + _THEN,
 }
 HANGS_AT_IMPORT = "while True:\n    pass\n\n" + RULES_MODEL
-# Same length as RULES_MODEL, different thresholds: loads and scores fine.
-OTHER_GOOD = RULES_MODEL.replace("60.0", "61.0")
+# Same length as RULES_MODEL, a different threshold: loads and scores fine.
+OTHER_GOOD = RULES_MODEL.replace("f[16] > ", "f[16] >=")
 assert len(OTHER_GOOD) == len(RULES_MODEL) and OTHER_GOOD != RULES_MODEL
 
 
@@ -213,19 +202,21 @@ def trial_state(tmp: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"trying": None, "bad": []}
 
 
-def accounting(outputs: list[str], api: FakeApi) -> dict:
-    """Events queued (all runs) against events stored: lost and stored-twice counts."""
-    sent = [q[0] for out in outputs for q in queued(out)]
-    stored = [e["seq"] for e in api.events]
-    posted = Counter(
-        e["seq"] for path, body in api.bodies if path == "/events" for e in body["events"]
+def accounting(outputs: list[str], stored: list[dict]) -> dict:
+    """Events queued (all runs) against events stored, by event id (fw_harness.tally)."""
+    ids = [e["id"] for out in outputs for e in queued_events(out)]
+    return tally(ids, [e["id"] for e in stored])
+
+
+def report(name: str, outputs: list[str], stored: list[dict], tmp: Path) -> dict:
+    """Print the scenario line the firmware README's OTA table comes from; the numbers."""
+    numbers = accounting(outputs, stored)
+    print(
+        f"scenario {name} queued={numbers['queued']} stored={numbers['stored']}"
+        f" lost={numbers['lost']} duplicated={numbers['duplicated']}"
+        f" model={version_in(tmp / 'model')}"
     )
-    return {
-        "queued": len(sent),
-        "stored": len(set(stored) & set(sent)),
-        "lost": len(set(sent) - set(stored)),
-        "duplicated": sum(n - 1 for n in posted.values() if n > 1),
-    }
+    return numbers
 
 
 def versions_of_events_after(out: str, line: str, api: FakeApi) -> set[str]:

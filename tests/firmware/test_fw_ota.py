@@ -72,7 +72,8 @@ def _mpy_of(tmp_path, source):
 
 FAULTY_MODELS = {
     "does-not-import": "raise ImportError('not a model')\n",
-    "wrong-class-count": "def score(input):\n    return [0.5, 0.5]\n",
+    "wrong-class-count": "def score(w, b, f, o):\n    o[0] = o[1] = 50\n    return o\n",
+    "float-model": "def score(input):\n    return [0.25, 0.25, 0.25, 0.25]\n",
 }
 
 
@@ -99,6 +100,10 @@ def test_bad_download_leaves_the_old_model_running(tmp_path, fault):
     assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
     assert len(queued(result.stdout)) >= 3
     assert versions_sent(api) == {manifest["version"]}
+    # a model that cannot run is remembered (never downloaded again); a damaged download is not
+    trial = tmp_path / "model.trial.json"
+    bad = json.loads(trial.read_text())["bad"] if trial.exists() else []
+    assert bad == ([NEW] if fault in FAULTY_MODELS else [])
 
 
 def test_unchanged_model_is_not_downloaded_again(tmp_path):

@@ -8,15 +8,21 @@ import hashlib
 import json
 
 import pytest
-from fw_harness import RULES_MODEL, device_config, run_firmware, write_synthetic_recording
+from fw_harness import (
+    RULES_MODEL,
+    device_config,
+    run_firmware,
+    run_micropython,
+    write_synthetic_recording,
+)
 from fw_ota_kit import (
     OTHER_GOOD,
     FileServer,
     ReleaseApi,
-    accounting,
     mpy,
     padded,
     release,
+    report,
     trial_state,
     version_in,
 )
@@ -35,12 +41,12 @@ def run_device(tmp_path, releases, **overrides):
     return result.stdout, api
 
 
-def assert_old_model_kept(tmp_path, out, api):
+def assert_old_model_kept(tmp_path, out, api, scenario):
     """Nothing installed, nothing left behind, every event delivered with the old model."""
     assert "gs-ota installed" not in out, out
     assert version_in(tmp_path / "model") == OLD
     assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
-    counts = accounting([out], api)
+    counts = report(scenario, [out], api.events, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert {e["model_version"] for e in api.events} == {OLD}
     assert "pending=0 dropped=0" in out
@@ -73,7 +79,7 @@ def test_slow_drip_is_ended_by_the_total_deadline_while_the_loop_runs_on(tmp_pat
     during = between(out, f"gs-ota download version={NEW}", "gs-ota failed")
     assert "gs-queued" in during and "/events n=" in during, during
     assert written and written[0][2] < len(files.files["model.mpy"])
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, "slow-drip-64B/s-deadline")
 
 
 def test_a_model_read_in_pieces_installs_while_events_flow(tmp_path):
@@ -90,7 +96,7 @@ def test_a_model_read_in_pieces_installs_while_events_flow(tmp_path):
     assert steps > len(files.files["model.mpy"]) // 64  # at most 64 bytes per iteration
     assert version_in(tmp_path / "model") == NEW
     assert (tmp_path / "model" / "model.mpy").read_bytes() == files.files["model.mpy"]
-    counts = accounting([out], api)
+    counts = report("chunked-install-64B-per-iteration", [out], api.events, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
 
 
@@ -103,7 +109,7 @@ def test_oversized_release_is_refused_before_anything_is_downloaded(tmp_path):
         out, api = run_device(tmp_path, [rel])
         assert files.served == []
     assert "more than the 131072 allowed" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, "oversized-release-20MB")
 
 
 @pytest.mark.parametrize("framing", ["content-length", "until-close"])
@@ -120,7 +126,7 @@ def test_a_download_longer_than_promised_is_cut_off(tmp_path, framing):
     reason = "model download is" if framing == "content-length" else "body longer than"
     assert reason in ota_failure(out), out
     assert written < BIG  # the device hung up instead of reading it all
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"download-longer-than-promised-{framing}")
 
 
 # -- names and versions from the server -------------------------------------------------------
@@ -144,7 +150,7 @@ def test_bad_version_from_the_server_is_refused(tmp_path, version):
         out, api = run_device(tmp_path, [rel])
         assert files.served == []
     assert "bad version" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"bad-version-{version!r}")
     assert trial_state(tmp_path)["bad"] == []
 
 
@@ -168,7 +174,7 @@ def test_unexpected_file_name_is_refused(tmp_path, name):
         out, api = run_device(tmp_path, [rel])
         assert files.served == []
     assert "unexpected model file" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"bad-file-name-{name!r}")
 
 
 # -- each verification on its own, with a model that loads fine -------------------------------
@@ -182,7 +188,7 @@ def test_sha256_mismatch_is_refused_even_when_the_served_model_loads(tmp_path):
         out, api = run_device(tmp_path, [rel])
         assert files.requests_for("model.py") == 1
     assert "sha256 mismatch" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, "sha256-mismatch-loadable-model")
 
 
 @pytest.mark.parametrize("field", ["sha256", "bytes", "version"])
@@ -203,7 +209,7 @@ def test_release_and_manifest_must_agree(tmp_path, field):
         out, api = run_device(tmp_path, [rel])
         assert files.served == []
     assert "disagree" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"release-manifest-disagree-{field}")
 
 
 @pytest.mark.parametrize("status", [500, 404, 302])
@@ -216,7 +222,7 @@ def test_download_answering_an_error_status_is_refused(tmp_path, status):
         rel = release(NEW, files.url + "/model.mpy", data)
         out, api = run_device(tmp_path, [rel])
     assert f"model download answered {status}" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"download-status-{status}-loadable-body")
 
 
 @pytest.mark.parametrize("missing", ["sha256", "bytes"])
@@ -230,12 +236,41 @@ def test_release_without_hash_or_size_is_refused_before_download(tmp_path, missi
         out, api = run_device(tmp_path, [rel])
         assert files.served == []
     assert "no valid sha256/size" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, f"release-without-{missing}")
 
 
 def test_release_answer_that_is_not_json_or_too_long_is_refused(tmp_path):
     rel = {"version": NEW, "manifest": {}, "file": {}, "padding": "x" * 40000}
     out, api = run_device(tmp_path, [rel])
     assert "release answer too long" in ota_failure(out)
-    assert_old_model_kept(tmp_path, out, api)
+    assert_old_model_kept(tmp_path, out, api, "release-answer-too-long")
     assert json.loads((tmp_path / "model" / "manifest.json").read_text())["version"] == OLD
+
+
+@pytest.mark.parametrize("spare", [-1, 0])
+def test_a_model_needs_its_size_plus_the_margin_in_free_flash(tmp_path, spare):
+    """The board reports `size + 4 KB + spare` bytes free (storage.free_bytes patched in the
+    entry script): one byte short and nothing is downloaded; exactly enough and it installs."""
+    with FileServer() as files:
+        data = mpy(tmp_path, OTHER_GOOD)
+        files.files["model.mpy"] = data
+        rel = release(NEW, files.url + "/model.mpy", data)
+        recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+        with ReleaseApi([rel]) as api:
+            config = device_config(tmp_path, api.url, recording)
+            (tmp_path / "config.json").write_text(json.dumps(config))
+            (tmp_path / "small_flash.py").write_text(
+                "from gesture import storage\n"
+                f"storage.free_bytes = lambda path: {len(data) + 4096 + spare}\n"
+                "from gesture import app\n"
+                "app.main('config.json')\n"
+            )
+            result = run_micropython([str(tmp_path / "small_flash.py")], cwd=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+        out = result.stdout
+        assert files.requests_for("model.mpy") == (0 if spare < 0 else 1)
+    if spare < 0:
+        assert "do not fit in the free flash" in ota_failure(out)
+        assert_old_model_kept(tmp_path, out, api, "flash-one-byte-short")
+    else:
+        assert f"gs-model trusted version={NEW}" in out, out

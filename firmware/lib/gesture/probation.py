@@ -25,23 +25,31 @@ class ModelFault(ValueError):
     """The model's answer is not one finite number per class."""
 
 
+_INF = float("inf")
+_NINF = -_INF
+
+
 def check_scores(proba, n_classes):
-    """Raise ModelFault unless `proba` is a list or tuple of `n_classes` finite numbers."""
-    if not isinstance(proba, (list, tuple)):
+    """Raise ModelFault unless `proba` is a list or tuple of `n_classes` finite numbers.
+    Allocates nothing for integer scores (isinstance with one type: no tuple built)."""
+    if not (isinstance(proba, list) or isinstance(proba, tuple)):  # noqa: SIM101
         raise ModelFault("score() returned " + type(proba).__name__)
     if len(proba) != n_classes:
-        raise ModelFault(f"model gives {len(proba)} probabilities for {n_classes} classes")
+        raise ModelFault(f"model gives {len(proba)} scores for {n_classes} classes")
     for v in proba:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not (isinstance(v, int) or isinstance(v, float)):  # noqa: SIM101
             raise ModelFault("score() returned a " + type(v).__name__)
-        if v != v or v - v != 0:  # NaN, or +-inf (inf - inf is NaN)
+        if v != v or v == _INF or v == _NINF:  # noqa: SIM109 (a tuple would be allocated)
             raise ModelFault("score() returned " + repr(v))
 
 
 class Scorer:
-    """`score(vector) -> list` for the Detector, guarded and timed (see the module docstring)."""
+    """The model's `score` for the Detector, guarded and timed (see the module docstring).
 
-    def __init__(self, score, classes, budget_ms, probation=0):
+    Either export shape: `score(vector) -> list` (float models), or `score(w, b, f, out)`
+    writing one vote per class into `out` (integer models, whose votes add up to `scale`)."""
+
+    def __init__(self, score, classes, budget_ms, probation=0, scale=1):
         self.score = score
         self.n = len(classes)
         self.budget_us = int(budget_ms * 1000)
@@ -52,19 +60,25 @@ class Scorer:
         self.inferences = 0
         self.failed = None
         self.last_error = None
-        self._idle = [0.0] * self.n
-        self._idle[list(classes).index("idle")] = 1.0
+        self.idle = list(classes).index("idle")
+        self.scale = scale
+        self._idle = [0] * self.n
+        self._idle[self.idle] = scale
 
-    def __call__(self, vector):
+    def __call__(self, x, b=None, f=None, out=None):
         t0 = time.ticks_us()
         try:
-            proba = self.score(vector)
+            if out is None:
+                proba = self.score(x)
+            else:
+                self.score(x, b, f, out)
+                proba = out
             check_scores(proba, self.n)
         except Exception as exc:  # the model's fault, whatever it is: count it, go on
             self.errors += 1
             self.last_error = repr(exc)
             self._judge("error " + self.last_error)
-            return self._idle
+            return self._answer_idle(out)
         fault = None
         if time.ticks_diff(time.ticks_us(), t0) > self.budget_us:
             self.slow += 1
@@ -72,6 +86,16 @@ class Scorer:
                 fault = f"slow: {self.slow} inferences over {self.budget_us // 1000} ms"
         self._judge(fault)
         return proba
+
+    def _answer_idle(self, out):
+        """All on "idle" (no class can reach a threshold): in `out` if the model writes there."""
+        if out is None:
+            return self._idle
+        if len(out) == self.n:  # the Detector's own list; a model cannot change its length
+            for c in range(self.n):
+                out[c] = 0
+            out[self.idle] = self.scale
+        return out
 
     def _judge(self, fault):
         self.inferences += 1

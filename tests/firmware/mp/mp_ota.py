@@ -132,3 +132,49 @@ def test_trial_survives_a_reboot_and_keeps_the_newest_bad_versions():
     with open("m.trial.json", "w") as f:
         f.write("{not json")
     assert probation.Trial("m").bad == []  # unreadable: start clean rather than crash
+
+
+def _votes(out, idle, x):
+    out[0] = idle
+    out[1] = 100 - idle
+    out[2] = 0
+    out[3] = 0
+
+
+def test_integer_models_write_their_votes_into_the_detectors_list():
+    """The integer export's shape: score(w, b, f, out) fills `out` (votes adding up to scale)."""
+    s = probation.Scorer(lambda w, b, f, out: _votes(out, 90, w), CLASSES, 1000, 2, scale=100)
+    out = [0, 0, 0, 0]
+    assert s(bytearray(4), 0, [0], out) is out and out == [90, 10, 0, 0]
+    s(bytearray(4), 0, [0], out)
+    assert s.passed and s.errors == 0
+
+
+def test_integer_model_faults_leave_idle_votes_in_the_list():
+    def raises(w, b, f, out):
+        out[1] = 100
+        raise ValueError("half written")
+
+    def writes_text(w, b, f, out):
+        out[2] = "x"
+
+    for score in (raises, writes_text):
+        s = probation.Scorer(score, CLASSES, 1000, 5, scale=100)
+        out = [0, 0, 0, 0]
+        assert s(bytearray(4), 0, [0], out) is out and out == [100, 0, 0, 0], score
+        assert s.errors == 1 and s.failed is not None
+
+
+def test_the_guard_allocates_nothing_for_an_integer_model():
+    import micropython
+
+    s = probation.Scorer(lambda w, b, f, out: _votes(out, 90, w), CLASSES, 1000, 3, scale=100)
+    w, f, out = bytearray(4), [0], [0, 0, 0, 0]
+    s(w, 0, f, out)  # warm up
+    micropython.heap_lock()
+    try:
+        for _ in range(3):
+            s(w, 0, f, out)
+    finally:
+        micropython.heap_unlock()
+    assert out == [90, 10, 0, 0] and s.inferences == 4 and s.errors == 0
