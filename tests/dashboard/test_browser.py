@@ -4,7 +4,7 @@ posted and a pipeline run collected their events and promoted a model."""
 import urllib.request
 from pathlib import Path
 
-from conftest import REPO, call
+from dashboard_cloud import REPO, call
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 

@@ -83,11 +83,11 @@ def test_the_dashboard_config_names_this_api_and_a_dashboard_key(cloud):
 
 
 def test_vendor_files_come_only_from_the_mapping_inside_node_modules(cloud, monkeypatch, tmp_path):
-    from localcloud import site
+    from dashboard import site
 
     mapping = tmp_path / "vendor.json"
     mapping.write_text(json.dumps({"lib.js": "ajv/package.json", "up.js": "../package.json"}))
-    monkeypatch.setattr(site, "VENDOR_MAP", mapping)
+    monkeypatch.setattr(site, "VENDOR_FILE", mapping)
     status, _, data = call(cloud, "GET", "/vendor/lib.js")
     assert status == 200 and json.loads(data)["name"] == "ajv"
     assert call(cloud, "GET", "/vendor/up.js")[0] == 403
