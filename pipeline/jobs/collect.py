@@ -2,7 +2,8 @@
 
 - sample windows: raw/samples/ in the bucket (functions/storage_layout.py), kept when their
   UTC day is within [TIME_FROM, TIME_TO], with their labels -> runs/<run_id>/raw/windows.jsonl
-- gesture events: the events table's fleet-by-day index, one query per UTC day of the range
+- gesture events: the events table's fleet index (EventsTable.fleet_day: every shard of a UTC
+  day, merged in time order), day by day over the range
   (TIME_FROM defaults to EVENTS_LOOKBACK_DAYS before TIME_TO; at most MAX_RANGE_DAYS days,
   pipeline/run_input.py) -> runs/<run_id>/raw/events.jsonl
 - runs/<run_id>/raw/manifest.json: what it took (filter, counts, digest of the window keys)
@@ -64,11 +65,11 @@ def export_windows(settings: JobSettings, s3) -> tuple[list[dict], str]:
 
 
 def export_events(settings: JobSettings, dynamodb, days: list[str]) -> list[dict]:
+    """Every event of the days, oldest first, through the fleet reader (all shards merged)."""
     table = EventsTable(dynamodb, settings.events_table)
     rows = []
     for day in days:
-        found = table.query_day(day, *_ALL_FLEET_KEYS, limit=10**9)
-        rows += sorted(found, key=lambda r: r["fleet_key"])
+        rows += reversed(list(table.fleet_day(day, *_ALL_FLEET_KEYS)))
     return rows
 
 

@@ -123,7 +123,7 @@ def test_projects_are_named_for_service_and_stage_and_run_the_repo_buildspecs(pa
 @pytest.mark.parametrize(
     ("role", "writes", "queries"),
     [
-        ("CollectProjectRole", {"runs/*"}, {"${EventsTable.Arn}/index/fleet-by-day"}),
+        ("CollectProjectRole", {"runs/*"}, {"${EventsTable.Arn}/index/fleet-by-day-shard"}),
         ("RetrainProjectRole", {"runs/*", "models/*"}, set()),
     ],
 )
