@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from functions.domain.events import FLEET_SHARDS  # noqa: E402
+from pipeline.jobs import collect  # noqa: E402
 
 # -- AWS published limits (default quotas, per account and Region) --------------------------
 API_GATEWAY_RPS = 10_000  # API Gateway quotas: throttle per account, per Region (burst 5,000)
@@ -56,7 +57,7 @@ RUN_OBJECTS_PER_DAY = 60  # one pipeline run a day: raw layer, model folder, lay
 # -- collect: Query pages or a DynamoDB export -----------------------------------------------
 QUERY_MB_S = 2.5  # assumed: one job reading Query pages (1 MB each) of the merged shards
 COLLECT_BUDGET_S = 3_600  # an hour of reading, well inside the CodeBuild timeout
-EXPORT_THRESHOLD_EVENTS = int(COLLECT_BUDGET_S * QUERY_MB_S * 1e6 / EVENT_BYTES)
+EXPORT_THRESHOLD_EVENTS = collect.EXPORT_THRESHOLD_EVENTS  # = budget x rate / event bytes
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ def test_cost_is_linear_in_devices_and_adds_up():
     assert one.api == pytest.approx(requests / 1e6 * 3.50)
 
 
+def test_collects_threshold_is_an_hour_of_query_pages():
+    hour_of_pages = cap.COLLECT_BUDGET_S * cap.QUERY_MB_S * 1e6 / cap.EVENT_BYTES
+    assert int(hour_of_pages) == cap.EXPORT_THRESHOLD_EVENTS
+
+
 def test_collect_path_switches_at_the_threshold():
     per_day = cap.events_in_range(cap.Fleet(1_000), 1)
     assert per_day == 1_000 * 1440
