@@ -7,7 +7,8 @@ process each) and plain HTTP clients at once, for a bounded time.
 The local cloud's server runs in a process of its own (as `gesture-stack up` does). A tiny
 model is trained once and published; every device boots with it and replays its own synthetic
 recording (different seeds), posting the events it detects. Meanwhile `--clients` threads
-POST one event per request (as a device sends them) until `--seconds` have passed. Reported:
+POST one event per request (as a device sends them) for at least `--seconds`, and until the
+last device has delivered everything. Reported:
 events stored per second, p50/p99 latency and 5xx of the clients' requests, and, per device,
 events lost and stored twice: what the cloud stored for the device against what `detect` (the
 same detection chain under CPython) finds in its recording. Targets (50 devices): 0 lost,
@@ -223,8 +224,9 @@ def section(result: dict, command: str) -> str:
 
 `{command}` (the local cloud's server in its own process, {r["devices"]} devices: the firmware
 under micropython, one process each, replaying their own synthetic recording; {r["clients"]}
-plain HTTP clients posting one event a request at the same time; {r["seconds"]} s in all, on
-this shared 2-core machine):
+plain HTTP clients posting one event a request at the same time, for at least `--seconds` and
+until the last device is done: {r["seconds"]} s in all, on this shared 2-core machine, so the
+latencies are those of a saturated machine, not of the server):
 
 | measure | value | target |
 | --- | ---: | ---: |
