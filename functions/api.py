@@ -158,10 +158,26 @@ def endpoint(route: Route):
                 if METRICS_DISABLED:  # Powertools would keep them and flush every 100 values
                     metrics.clear_metrics()
 
-        handler.route = route
-        return handler
+        return LambdaHandler(fn, route, handler)
 
     return decorate
+
+
+class LambdaHandler:
+    """A route's Lambda entry point. Its `__code__` is the route function's, so a debugger's
+    `break functions.ingest.handler` stops in the code you wrote, not in a decorator."""
+
+    def __init__(self, fn, route: Route, entry):
+        self.__wrapped__ = fn
+        self.route = route
+        self._entry = entry
+
+    @property
+    def __code__(self):
+        return self.__wrapped__.__code__
+
+    def __call__(self, event: dict, context) -> dict:
+        return self._entry(event, context)
 
 
 def count_by_gesture(name: str, records: list[dict]) -> None:

@@ -500,6 +500,7 @@ def _request_handler(cloud: LocalCloud):
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait
         timeout = 60  # idle keep-alive connections; the body read has its own, shorter one
 
         def __getattr__(self, name: str):
@@ -556,10 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m localcloud.server`: what `gesture-stack up` runs."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The gesture-stack cloud on localhost.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--state", type=Path, default=Path("build") / "local")
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.server", description="The gesture-stack cloud on localhost."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port, 0: any (default: 8000)")
+    parser.add_argument(
+        "--state", type=Path, default=Path("build") / "local", help="(default: build/local)"
+    )
     args = parser.parse_args(argv)
     return serve_forever(args.host, args.port, args.state)
 
@@ -573,13 +578,21 @@ def serve_forever(host: str, port: int, state: Path) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalCloud(port=port, host=host, state=state, log=log, starter_model=True) as cloud:
+    cloud = LocalCloud(port=port, host=host, state=state, log=log, starter_model=True)
+    try:
+        cloud.start()
+    except OSError as exc:  # the port is taken, most likely
+        print(f"gesture-stack up: cannot listen on {host}:{port}: {exc.strerror or exc}")
+        print("(--port 0 picks a free port)")
+        return 2
+    try:
         print(f"local-cloud api={cloud.url} dashboard={cloud.url}/", flush=True)
-        try:
-            while not stop.wait(3600):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(3600):
             pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cloud.stop()  # saves the state
     return 0
 
 

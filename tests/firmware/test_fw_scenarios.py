@@ -338,7 +338,7 @@ def test_records_queued_by_older_firmware_are_delivered_after_the_upgrade(tmp_pa
     (data / "events.log").write_text(lines)
     (data / "events.state").write_text('{"next_seq": 4, "acked": 0, "dropped": 0}')
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with LocalApi(port=0) as local:
+    with LocalCloud(port=0) as local:
         key = local.add_device("dev-upgrade")
         with FakeApi(upstream=local.url, script=["lost"]) as proxy:  # and one answer lost
             config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 20_000)
