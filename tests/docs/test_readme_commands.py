@@ -246,7 +246,7 @@ def test_every_readme_command_runs(sandbox):
             continue
         started = time.monotonic()
         result = sandbox.run("\n".join(script))
-        print(f"{block.where}: {len(script)} commands, {time.monotonic() - started:.1f} s")
+        print(f"{block.where}: {len(script)} commands, {time.monotonic() - started:.1f} s")  # -s
         ran += len(script)
         if result.returncode != 0:
             failures.append(f"{block.where}:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
@@ -291,11 +291,18 @@ def test_the_command_table_names_only_options_the_commands_have():
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for cells in table_rows(REPO / "README.md", "The `gesture-stack` command"):
         usage = inline_code(cells[0])[0].split()
-        known = {o for a in commands[usage[1]]._actions for o in a.option_strings}
-        for word in usage[2:]:
+        command, rest = commands[usage[1]], usage[2:]
+        while rest and rest[0] in _subcommands(command):  # e.g. `devices add`
+            command, rest = _subcommands(command)[rest[0]], rest[1:]
+        known = {o for a in command._actions for o in a.option_strings}
+        for word in rest:
             option = word.strip("[]")
             if option.startswith("--"):
                 assert option in known, f"{' '.join(usage)}: {option}"
+
+
+def _subcommands(parser) -> dict:
+    return next((a.choices for a in parser._actions if a.dest == "action"), {})
 
 
 def test_every_make_target_a_readme_names_exists():
