@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from functions.storage_layout import parse_raw_sample_key
+from pipeline import run_input
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
@@ -35,6 +36,9 @@ class TrainingBackend(Protocol):
 
     def mpy_budget(self) -> int:
         """Bytes a model.mpy may have on the device."""
+
+    def check(self, training: dict) -> None:
+        """run_input.InvalidInput unless `training` is a valid execution input "training"."""
 
 
 def raw_layer_copy(windows_jsonl: Path, folder: Path) -> int:
@@ -69,14 +73,13 @@ class GestureTraining:
     of the synthetic data, evaluation_recordings (4).
     """
 
-    PARAMS = {"grid", "seed", "recordings", "duration_s", "evaluation_recordings"}
+    def check(self, training: dict) -> None:
+        from training.params import load_params
+
+        run_input.check_training(training, tuple(load_params().grids))
 
     def _check(self, params: dict) -> None:
-        unknown = set(params) - self.PARAMS
-        if unknown:
-            raise ValueError(
-                f"unknown training parameter(s) {sorted(unknown)}; use {sorted(self.PARAMS)}"
-            )
+        self.check(params)
 
     def train(
         self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict

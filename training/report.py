@@ -120,6 +120,9 @@ def micropython_us_per_window(model_dir: Path) -> float | None:
     return float(done.stdout.strip()) if done.returncode == 0 else None
 
 
+CANDIDATE_LABELS = {"mpy_bytes": "mpy_bytes before refit"}
+
+
 def write_report(model_dir: Path, manifest, test_scored: list[ScoredStream], test, rows) -> Path:
     """report.html (+ PNGs) in the model folder."""
     model_dir = Path(model_dir)
@@ -158,8 +161,10 @@ def write_report(model_dir: Path, manifest, test_scored: list[ScoredStream], tes
         "</table><h2>Event confusion (test)</h2><img src='confusion.png'>",
         "<h2>Test timelines</h2>",
         *(f"<p><img src='{name}' width='100%'></p>" for name in images),
-        "<h2>Candidates (out-of-fold event F1)</h2><table border=1><tr>",
-        *(f"<th>{k}</th>" for k in best_rows[0]),
+        "<h2>Candidates (out-of-fold event F1)</h2>",
+        f"<p>Sizes are of each candidate fitted on the development data, before the refit; the "
+        f"exported model is {manifest.files['model.mpy'].bytes} B.</p><table border=1><tr>",
+        *(f"<th>{CANDIDATE_LABELS.get(k, k)}</th>" for k in best_rows[0]),
         "</tr>",
         *("<tr>" + "".join(f"<td>{v}</td>" for v in r.values()) + "</tr>" for r in best_rows),
         "</table></body></html>",

@@ -202,15 +202,15 @@ def trial_state(tmp: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"trying": None, "bad": []}
 
 
-def accounting(outputs: list[str], api: FakeApi) -> dict:
+def accounting(outputs: list[str], stored: list[dict]) -> dict:
     """Events queued (all runs) against events stored, by event id (fw_harness.tally)."""
     ids = [e["id"] for out in outputs for e in queued_events(out)]
-    return tally(ids, [e["id"] for e in api.events])
+    return tally(ids, [e["id"] for e in stored])
 
 
-def report(name: str, outputs: list[str], api: FakeApi, tmp: Path) -> dict:
+def report(name: str, outputs: list[str], stored: list[dict], tmp: Path) -> dict:
     """Print the scenario line the firmware README's OTA table comes from; the numbers."""
-    numbers = accounting(outputs, api)
+    numbers = accounting(outputs, stored)
     print(
         f"scenario {name} queued={numbers['queued']} stored={numbers['stored']}"
         f" lost={numbers['lost']} duplicated={numbers['duplicated']}"

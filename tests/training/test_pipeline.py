@@ -119,6 +119,9 @@ def test_report_renders_timelines_confusion_and_size_table(tiny_model):
         assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(tiny_model.manifest.metrics["test"]["f1"]) in page
     assert "model.mpy bytes" in page and "µs" in page  # timed under micropython
+    exported = tiny_model.manifest.files["model.mpy"].bytes
+    assert "<th>mpy_bytes before refit</th>" in page  # candidates: sizes of the dev fit
+    assert f"the exported model is {exported} B" in page
 
 
 def test_a_second_run_on_the_same_layers_resumes_from_cached_candidates(tmp_path, monkeypatch):
