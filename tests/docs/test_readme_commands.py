@@ -54,7 +54,11 @@ SKIPS = {
 # (pattern, replacement, why): the command runs, in this form.
 REWRITES = [
     (r"npx osls deploy (.*)", r"npx osls package \1", "deploying needs AWS; package is offline"),
-    (r"^make deploy STAGE=(\S+)", r"npx osls package --stage \1", "the same, through make"),
+    (
+        r"^make deploy STAGE=(\S+)",
+        r"make package STAGE=\1",
+        "deploying needs AWS; package is offline",
+    ),
     (r"^(make flash .*)$", r"\1 DRY_RUN=1", "no board: the dry run prints the commands"),
     (r"^make ", f"make {KEEP_INSTALLED} ", "the copy shares the repository's installed tools"),
     (r"^(.*gesture-stack train (?!.*--grid).*)$", r"\1 --grid tiny", "the default grid is slow"),
@@ -206,6 +210,8 @@ def prepare(command: str, placeholders: dict[str, str]) -> str | None:
             return None
     for pattern, replacement, _why in REWRITES:
         command = re.sub(pattern, replacement, command)
+    if re.search(r"\bdeploy\b", command.split("#")[0]):
+        raise AssertionError(f"{command!r} would reach AWS: add a REWRITE or a SKIP")
     return fill(command, placeholders)
 
 

@@ -104,6 +104,7 @@ class App:
             cfg["ota_deadline_s"],
             cfg["ota_chunk_bytes"],
             cfg["max_model_bytes"],
+            cfg["ota_wait_ms"],
         )
         cap = cfg["capture"]
         if cap["enabled"]:
