@@ -2,9 +2,7 @@
 so they can be labelled and used for retraining."""
 
 from gesture import units
-
-CAPTURE_HZ = 100
-STEP_MS = 10
+from gesture.spec import CAPTURE_HZ, STEP_MS
 
 
 class Capture:
