@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import call, raw
+from cloud_helpers import call, raw
 
 
 def status_and_body(answer: bytes) -> tuple[int, dict]:

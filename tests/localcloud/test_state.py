@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from conftest import call
+from cloud_helpers import call
 
 from functions import wiring
 from localcloud.server import LocalCloud
