@@ -89,7 +89,7 @@ def original_model(result, params):
     """RF 4 trees on the dev groups' seed windows, as the original project trained it."""
     from sklearn.ensemble import RandomForestClassifier
 
-    from training.featurize import CLASSES, features
+    from training.featurize import features
     from training.rawunits import si_to_counts
     from training.seed_data import LABEL_NAMES, load_seed_windows, recover_timelines
     from training.selection import spec_of
@@ -101,20 +101,21 @@ def original_model(result, params):
     spec = spec_of(candidate)
     step = 20 // spec.rate_hz
     x = features(si_to_counts(seed.windows[rows][:, ::step]), spec)
-    y = np.array([CLASSES.index(LABEL_NAMES[k]) for k in seed.label[rows]])
+    classes = result.manifest.classes
+    y = np.array([classes.index(LABEL_NAMES[k]) for k in seed.label[rows]])
     est = RandomForestClassifier(n_estimators=4, random_state=params.seed, n_jobs=2).fit(x, y)
     return est, spec
 
 
 def evaluate_original(est, spec, result, params, streams=None):
     from training.calibration import evaluate
-    from training.featurize import CLASSES
     from training.selection import score_streams
 
+    classes = result.manifest.classes
     streams = streams if streams is not None else [s.stream for s in result.test_scored]
-    scored = score_streams(est, streams, spec)
+    scored = score_streams(est, streams, spec, classes)
     pp = ORIGINAL_POSTPROCESS | {"time_offset": 50}  # window centre
-    return evaluate(scored, list(CLASSES), pp, params.tolerance_ms)
+    return evaluate(scored, list(classes), pp, params.tolerance_ms)
 
 
 def perturbed(streams, kind: str, value):
@@ -142,17 +143,17 @@ def perturbed(streams, kind: str, value):
 def robustness(result, est, spec, params) -> list[tuple[str, object, object]]:
     """(perturbation, our score, original-style score) on perturbed held-out test streams."""
     from training.calibration import evaluate
-    from training.featurize import CLASSES
     from training.selection import score_streams
 
+    classes = result.manifest.classes
     streams = [s.stream for s in result.test_scored]
     ours = result.evaluated if result.evaluated is not None else result.estimator
     pp = result.manifest.postprocess.model_dump()
     rows = []
     for name, (kind, value) in PERTURBATIONS.items():
         pert = perturbed(streams, kind, value)
-        mine = evaluate(score_streams(ours, pert, result.selected.spec), list(CLASSES), pp,
-                        params.tolerance_ms)  # fmt: skip
+        mine = evaluate(score_streams(ours, pert, result.selected.spec, classes), list(classes),
+                        pp, params.tolerance_ms)  # fmt: skip
         rows.append((name, mine, evaluate_original(est, spec, result, params, pert)))
     return rows
 

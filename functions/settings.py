@@ -23,6 +23,7 @@ class Settings:
     max_clock_skew_s: int = 300
     fleet_max_range_days: int = 7
     presign_ttl_s: int = 300
+    vocabulary_refresh_s: int = 10  # a warm Lambda rereads the vocabulary at most this often
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ = os.environ) -> Settings:
@@ -40,6 +41,7 @@ class Settings:
             max_body_bytes=number("MAX_BODY_BYTES", 256 * 1024),
             max_event_age_days=number("MAX_EVENT_AGE_DAYS", 30),
             max_clock_skew_s=number("MAX_CLOCK_SKEW_S", 300),
+            vocabulary_refresh_s=number("VOCABULARY_REFRESH_S", 10),
         )
 
 

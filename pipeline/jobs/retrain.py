@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from functions import storage_layout
+from functions.domain import vocabulary
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
 from pipeline.jobs.result import write_result
@@ -95,8 +96,12 @@ def score_models(settings, s3, backend, model_dir: Path, params: dict) -> tuple[
 
 
 def publish(sink: ArtifactSink, model_dir: Path, version: str) -> None:
-    """Copy the model folder to models/<version>/, then point models/current.json at it."""
+    """Copy the model folder to models/<version>/, add its gestures to the fleet's vocabulary
+    (the API accepts them from now on), then point models/current.json at it."""
     upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
+    classes = json.loads((model_dir / "manifest.json").read_text()).get("classes", [])
+    known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
+    sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
     sink.put_json(storage_layout.CURRENT_MODEL_KEY, storage_layout.current_pointer(version))
 
 

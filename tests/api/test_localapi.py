@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from functions import wiring
 from gesture_stack.localapi import LocalApi, load_routes, rest_event
 
 
@@ -39,6 +40,7 @@ def events(*seqs):
 @pytest.fixture
 def api():
     with LocalApi(port=0) as local:
+        wiring.models().add_to_vocabulary({"version": "v", "classes": ["idle", "x"]})
         yield local
 
 

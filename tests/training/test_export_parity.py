@@ -117,15 +117,15 @@ def test_numpy_features_equal_device_features_exactly():
 
 def test_host_evaluation_and_device_detector_give_the_same_events(tiny_model):
     from training.evaluation import debounce
-    from training.featurize import CLASSES
     from training.selection import score_streams
     from training.streams import Stream
 
     samples, truth = generate_recording(321, 60)
     stream = Stream("s", samples[:, :6], truth)
-    (scored,) = score_streams(tiny_model.estimator, [stream], tiny_model.selected.spec)
+    classes = tiny_model.manifest.classes
+    (scored,) = score_streams(tiny_model.estimator, [stream], tiny_model.selected.spec, classes)
     pp = tiny_model.manifest.postprocess.model_dump()
-    host = [(d.t_ms, d.gesture) for d in debounce(list(CLASSES), pp, scored.ends, scored.proba)]
+    host = [(d.t_ms, d.gesture) for d in debounce(classes, pp, scored.ends, scored.proba)]
     manifest, score = load_model(tiny_model.model_dir)
     device = [
         (e["t_ms"], e["gesture"])
