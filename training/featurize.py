@@ -102,10 +102,13 @@ def window_labels(
 ) -> np.ndarray:
     """Index in `classes` per window (0 idle), or -1 when a gesture is only partly inside."""
     starts = ends - (spec.window - 1) * spec.decimation
+    span = (spec.window - 1) * spec.decimation + 1
     labels = np.zeros(len(ends), dtype=int)
     for e in stream.events:
         a, b = e.start_ms // STEP_MS, e.end_ms // STEP_MS
-        inside = np.clip(np.minimum(b, ends) - np.maximum(a, starts) + 1, 0, None) / (b - a + 1)
+        # the share of the gesture inside, or of the window for a gesture longer than it
+        whole = min(b - a + 1, span)
+        inside = np.clip(np.minimum(b, ends) - np.maximum(a, starts) + 1, 0, None) / whole
         labels[(inside > neg_max) & (inside < pos_min) & (labels == 0)] = -1
         labels[inside >= pos_min] = classes.index(e.gesture)
     for lo, hi in stream.ignore:

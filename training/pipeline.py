@@ -19,6 +19,7 @@ import numpy as np
 
 from training import export
 from training.calibration import ScoredStream, calibrate, evaluate
+from training.clips import clip_streams, is_clip_folder
 from training.evaluation import EventScore
 from training.featurize import WindowSpec, classes_of, features, window_counts
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
@@ -62,14 +63,17 @@ class TrainResult:
 
 
 def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
-    """raw -> intermediate: the seed-imu folder, or labelled recordings (labels CSV or Label
-    Studio export) plus raw-layer windows (a local copy of the bucket's raw/samples)."""
+    """raw -> intermediate: the seed-imu folder, a clip folder (training/clips.py), or labelled
+    recordings (labels CSV or Label Studio export) plus raw-layer windows (a local copy of the
+    bucket's raw/samples)."""
     data = Path(data)
     if (data / SEED_FILE).exists():
         streams = seed_streams(recover_timelines(load_seed_windows(data)))
         return streams, {"kind": "seed-imu", "file": SEED_FILE}
     if not data.is_dir():
         raise FileNotFoundError(f"training data folder not found: {data}")
+    if is_clip_folder(data):
+        return clip_streams(data)
     streams = recording_streams(data, params.split.chunk_s)
     windows, counts = raw_window_streams(data)
     if not streams and not windows:

@@ -128,8 +128,8 @@ def generate_recording(
     if duration_s < 2.0:
         raise ValueError("duration_s must be at least 2 seconds")
     unknown = set(gestures) - set(SHAPES)
-    if unknown or not gestures:
-        raise ValueError(f"gestures must be a non-empty subset of {tuple(SHAPES)}, got {gestures}")
+    if unknown or not (gestures or handling):
+        raise ValueError(f"gestures must be a subset of {tuple(SHAPES)}, got {gestures}")
     rng = np.random.default_rng(seed)
     n = round(duration_s * CAPTURE_HZ)
     base_tilt = rng.normal(0, 2.0, 2)
@@ -139,7 +139,7 @@ def generate_recording(
     i = int(rng.uniform(*gap_s) * CAPTURE_HZ)
     handled_last = False
     while True:
-        if handling and not handled_last and rng.random() < 0.2:
+        if handling and (not gestures or (not handled_last and rng.random() < 0.2)):
             handled_last = True
             n_move, n_hold = int(rng.uniform(0.6, 1.2) * CAPTURE_HZ), int(rng.uniform(1, 3) * 100)
             if i + 2 * n_move + n_hold >= n - 50:

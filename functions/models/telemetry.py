@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from functions.models.common import (
     Count,
     DeviceId,
+    Label,
     Strict,
     TimeMs,
     Version,
@@ -28,6 +29,9 @@ class Telemetry(Strict):
     model_version: Version
     queue_len: Count
     dropped: Count
+    gestures: Annotated[list[Label], Field(max_length=64)] | None = Field(
+        None, description="the gestures of the model the device runs (its vocabulary)"
+    )
 
 
 class TelemetryAccepted(BaseModel):

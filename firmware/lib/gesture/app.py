@@ -92,6 +92,7 @@ class App:
         cap = cfg["capture"]
         if cap["enabled"]:
             self.capture = Capture(self.ring, cap["pre_ms"], cap["post_ms"], cap["near_miss"])
+            self.capture.label = cap.get("label")
 
     def set_model(self, manifest, score):
         self.manifest = manifest
@@ -121,6 +122,8 @@ class App:
     def process_samples(self):
         """Drain the ring into the detector; near-miss captures after new inferences."""
         det = self.detector
+        if self.capture and self.capture.label and self.ring.written:
+            self.capture.check_motion(self.ring.written - 1, self.model_version)
         if det is None:  # no model yet: keep the history for telemetry, detect nothing
             n = self.ring.pending()
             self.ring.consumed = self.ring.written
@@ -144,6 +147,7 @@ class App:
             self.model_version,
             len(self.events),
             self.events.dropped,
+            self.manifest["classes"] if self.manifest else (),
         )
         self.telemetry.put(record)
         log(f"gs-telemetry queue_len={len(self.events)} dropped={self.events.dropped}")

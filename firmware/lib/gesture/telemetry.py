@@ -27,8 +27,8 @@ def acc_rms(ring, count):
     }
 
 
-def heartbeat(t_ms, ring, uptime_s, model_version, queue_len, dropped):
-    """One telemetry record."""
+def heartbeat(t_ms, ring, uptime_s, model_version, queue_len, dropped, gestures=()):
+    """One telemetry record; `gestures`: the vocabulary of the model running (its classes)."""
     return {
         "t_ms": t_ms,
         "acc_rms": acc_rms(ring, ring.capacity),
@@ -37,4 +37,5 @@ def heartbeat(t_ms, ring, uptime_s, model_version, queue_len, dropped):
         "model_version": model_version,
         "queue_len": queue_len,
         "dropped": dropped,
+        "gestures": [g for g in gestures if g != "idle"],
     }
