@@ -104,12 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         f"mpy_bytes={result.manifest.files['model.mpy'].bytes} train_s={seconds:.0f}"
     )
     if args.write:
+        given = " ".join(argv if argv is not None else sys.argv[1:])
+        command = f"python -m benchmarks.public_clips {given}".replace(str(args.source), "GRWD")
         body = [
             SECTION,
             "",
-            f"`{' '.join(['.venv/bin/python -m benchmarks.public_clips', *(argv or sys.argv[1:])])}`".replace(
-                str(args.source), "GRWD"
-            ),
+            f"Command: `{command}`",
             "",
             f"Gyronics dataset (GRWD), first {args.subjects} of 50 people, "
             f"{sum(clips.values())} clips of 10 arm gestures recorded on a forearm-worn IMU, "

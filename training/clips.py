@@ -20,8 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from training.augment import saturate
-from training.recordings import CAPTURE_HZ, COLUMNS, IDLE, STEP_MS, Event, RecordingError
-from training.recordings import is_gesture_name
+from training.recordings import (
+    CAPTURE_HZ,
+    COLUMNS,
+    IDLE,
+    STEP_MS,
+    Event,
+    RecordingError,
+    is_gesture_name,
+)
 from training.streams import Stream, activity
 
 MIN_HZ, MAX_HZ = 50, 200

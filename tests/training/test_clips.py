@@ -10,7 +10,7 @@ from gesture import units
 from gesture_stack.cli import main
 from training.clips import clip_streams, is_clip_folder, read_clip, resample
 from training.params import load_params
-from training.pipeline import split_streams, train
+from training.pipeline import split_streams
 from training.recordings import RecordingError, write_recording
 from training.synthetic import generate_recording
 
