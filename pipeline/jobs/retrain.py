@@ -1,5 +1,6 @@
-"""Retrain job: train a candidate, score it and the current model on the same evaluation
-streams, and promote it only if it is better and fits the device budgets.
+"""Retrain job: train a candidate on the union of vocabularies (the current model's gestures and
+the device windows' labels), score it and the current model on the same evaluation streams (all
+their gestures), and promote it only if the gate says so (pipeline/promotion.py).
 
 Artifacts go to runs/<run_id>/ as soon as they exist; promotion copies the model folder to
 models/<version>/ and writes models/current.json last (functions/storage_layout.py), so a
@@ -60,10 +61,22 @@ def download_current_model(settings: JobSettings, s3) -> Path | None:
     return folder
 
 
+def gestures_of(model_dir: Path | None) -> list[str]:
+    """The gestures a model folder knows (its manifest's classes without idle)."""
+    if model_dir is None:
+        return []
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    return vocabulary.gestures_of(manifest.get("classes", []))
+
+
 def describe(model_dir: Path, scores: dict) -> Candidate:
     manifest = json.loads((model_dir / "manifest.json").read_text())
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
-    return Candidate(manifest["version"], float(scores["score"]), sizes)
+    per_gesture = {g: v["f1"] for g, v in (scores.get("per_class") or {}).items()}
+    return Candidate(
+        manifest["version"], float(scores["score"]), sizes, tuple(gestures_of(model_dir)),
+        per_gesture,
+    )  # fmt: skip
 
 
 def upload_folder(sink: ArtifactSink, folder: Path, key_of) -> None:
@@ -83,12 +96,17 @@ def train_candidate(settings, sink, backend, windows: Path | None, params: dict)
     return model_dir
 
 
-def score_models(settings, s3, backend, model_dir: Path, params: dict) -> tuple[dict, dict | None]:
-    """Candidate and current model scored on the same streams: {"model": Candidate, "scores"}."""
-    streams = backend.evaluation_streams(settings.work_dir / "streams", params)
+def score_models(
+    settings, backend, model_dir: Path, current_dir: Path | None, params: dict
+) -> tuple[dict, dict | None]:
+    """Candidate and current model scored on the same streams, which hold the gestures of both:
+    {"model": Candidate, "scores"}."""
+    union = sorted(set(gestures_of(model_dir)) | set(gestures_of(current_dir)))
+    streams = backend.evaluation_streams(
+        settings.work_dir / "streams", params | {"gestures": union}
+    )
     scores = backend.score(model_dir, streams)
     candidate = {"model": describe(model_dir, scores), "scores": scores, "streams": len(streams)}
-    current_dir = download_current_model(settings, s3)
     if current_dir is None:
         return candidate, None
     scores = backend.score(current_dir, streams)
@@ -112,8 +130,10 @@ def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
     params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
-    model_dir = train_candidate(settings, sink, backend, windows, params)
-    candidate, current = score_models(settings, s3, backend, model_dir, params)
+    current_dir = download_current_model(settings, s3)
+    known = params.get("gestures") or gestures_of(current_dir)  # + the windows' labels
+    model_dir = train_candidate(settings, sink, backend, windows, params | {"gestures": known})
+    candidate, current = score_models(settings, backend, model_dir, current_dir, params)
     new, old = candidate["model"], current["model"] if current else None
     decision = decide(new, old, budgets)
     report_key = run_layout.promotion_report_key(settings.run_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from functions.storage_layout import raw_sample_key
 from pipeline.training_backend import GestureTraining, load_backend, raw_layer_copy
 from tests.pipeline.conftest import push_along_x
 from training.raw_layer import raw_window_streams
-from training.recordings import SIGNALS, labels_path_for, read_labels
+from training.recordings import SIGNALS, labels_path_for, read_labels, read_recording
 
 
 def events_in(path) -> int:
@@ -21,9 +22,24 @@ def test_evaluation_streams_are_fixed_and_half_of_them_dense(tmp_path):
     streams = GestureTraining().evaluation_streams(tmp_path / "a", {"evaluation_recordings": 4})
     again = GestureTraining().evaluation_streams(tmp_path / "b", {"evaluation_recordings": 4})
     assert [p.read_bytes() for p in streams] == [p.read_bytes() for p in again]
-    spaced, dense = streams[:2], streams[2:]
-    assert [p.parent.name for p in streams] == ["spaced", "spaced", "dense", "dense"]
+    spaced, dense, held = streams[:2], streams[2:4], streams[4:]
+    assert [p.parent.name for p in streams] == ["spaced"] * 2 + ["dense"] * 2 + ["held"] * 4
     assert min(map(events_in, dense)) > max(map(events_in, spaced))  # same minute, more gestures
+    for original, copy in zip(spaced + dense, held, strict=True):  # same gestures, held off
+        assert read_labels(labels_path_for(original)) == read_labels(labels_path_for(copy))
+        a, b = read_recording(original)[:, :3], read_recording(copy)[:, :3]
+        tilt = np.degrees(np.arccos(np.clip(
+            (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1), -1, 1
+        )))  # fmt: skip
+        assert 8 <= np.median(tilt) <= 32
+
+
+def test_evaluation_streams_hold_every_gesture_of_both_models(tmp_path):
+    streams = GestureTraining().evaluation_streams(
+        tmp_path, {"evaluation_recordings": 2, "gestures": ["circle", "shake", "tap", "x", "y"]}
+    )
+    found = {e.gesture for p in streams for e in read_labels(labels_path_for(p))}
+    assert found == {"circle", "shake", "x", "y"}  # tap: no synthetic shape, only device data
 
 
 def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
