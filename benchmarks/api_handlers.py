@@ -109,7 +109,8 @@ def warm_batch(batches: int) -> dict:
     os.environ.update(DUMMY_AWS)
     from functions import ingest, wiring
     from functions.domain.devices import Device
-    from gesture_stack.localapi import LambdaContext, local_aws, rest_event
+    from localcloud.aws import local_aws
+    from localcloud.lambda_runtime import LambdaContext, rest_event
 
     now = int(time.time() * 1000)
     with local_aws():
@@ -179,7 +180,7 @@ def local_vs_osls(runs: int) -> dict:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from gesture_stack.localapi import table_definitions
+    from localcloud.stack import table_definitions
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per moto request
     port = _free_port()

@@ -27,7 +27,7 @@ PASS_MACHINE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
 
 def stub_build(project: str, overrides: dict):
-    from pipeline.moto_adapter import BuildResult
+    from localcloud.moto_adapter import BuildResult
 
     result = {"run_id": overrides["RUN_ID"], "windows": 0, "events": 0}
     return BuildResult("SUCCEEDED", {"PIPELINE_RESULT": json.dumps(result)})
@@ -44,7 +44,7 @@ def median_seconds(run, name: str) -> float:
 
 
 def measure() -> dict[str, float]:
-    from pipeline.runner import LocalPipeline
+    from localcloud.stepfunctions import LocalPipeline
 
     both_off = {"run_data_collect": False, "run_data_process": False}
     collect = {"run_data_collect": True, "run_data_process": False}

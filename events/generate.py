@@ -10,7 +10,7 @@ Times are fixed relative to requestTimeEpoch (the handlers' "now"), so the sampl
 import json
 from pathlib import Path
 
-from gesture_stack.localapi import rest_event
+from localcloud.lambda_runtime import rest_event
 
 HERE = Path(__file__).resolve().parent
 NOW_MS = 1_764_028_800_000  # 2025-11-25T00:00:00Z, the samples' request time
@@ -49,17 +49,28 @@ def event(method, path, body=None, key=DEVICE_A, query=None, headers=None, reque
     return result
 
 
-def gesture(seq, name="circle", ago_s=0):
-    return {
+def gesture(seq, name="circle", ago_s=0, boot=7):
+    """An event as today's firmware sends it (id = boot counter and number in that boot);
+    boot=None: as firmware before event ids sent it (seq and t_ms only)."""
+    event = {
         "seq": seq,
         "gesture": name,
         "t_ms": NOW_MS - 300_000 + (seq % 100) * 1500 - ago_s * 1000,
         "score": 0.91,
         "model_version": "20251120093000-1a2b3c4d",
     }
+    return event if boot is None else {"id": f"{boot}-{seq}", **event}
+
+
+def unresolved(seq, boot_ms):
+    """An event detected before the clock was set, in a boot that ended before it was."""
+    event = gesture(seq, boot=6)
+    del event["t_ms"]
+    return event | {"clock": "unresolved", "boot_ms": boot_ms}
 
 
 BATCH = {"events": [gesture(100), gesture(101, "x"), gesture(102, "y")]}
+LEGACY_BATCH = {"events": [gesture(s, boot=None) for s in (100, 101, 102)]}
 HEARTBEAT = {
     "t_ms": NOW_MS - 5000,
     "acc_rms": {"x": 0.12, "y": 0.08, "z": 9.79},
@@ -84,6 +95,22 @@ SAMPLES = {
     "health/valid": event("GET", "/health", key=None),
     "ingest/valid": event("POST", "/events", BATCH, request_id="1"),
     "ingest/duplicate": event("POST", "/events", BATCH, request_id="2"),
+    "ingest/legacy": event("POST", "/events", LEGACY_BATCH, request_id="7"),
+    "ingest/unresolved-clock": event(
+        "POST", "/events", {"events": [unresolved(90, 41_250), gesture(103)]}, request_id="8"
+    ),
+    "ingest/bad-some-events": event(
+        "POST",
+        "/events",
+        {
+            "events": [
+                gesture(103),
+                gesture(104, ago_s=40 * 86400),
+                gesture(105),
+                gesture(106) | {"gesture": "square"},
+            ]
+        },
+    ),
     "ingest/bad-gesture": event(
         "POST", "/events", {"events": [gesture(103) | {"gesture": "square"}]}
     ),

@@ -29,7 +29,7 @@ from functions.exceptions import (
     PayloadTooLarge,
     Unavailable,
 )
-from functions.models.common import ErrorBody
+from functions.models.common import ErrorBody, ItemError
 from functions.settings import get_settings
 
 
@@ -54,6 +54,8 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Gest
 METRICS_DISABLED = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
+
+RETRY_AFTER_S = 1  # Retry-After of a 503 (a store kept refusing the write: contention)
 
 STATUS = {
     InvalidInput: (400, "invalid_input"),
@@ -182,19 +184,35 @@ def _serve(fn, route: Route, event: dict) -> Reply:
         status, code = STATUS.get(type(error), (400, "invalid_input"))
         if status == 400:
             metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
-        return Reply(status, ErrorBody(error=code, message=error.message, field=error.field))
+        body = ErrorBody(error=code, message=error.message, field=error.field, errors=error.errors)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+        return Reply(status, body, headers)
     return result if isinstance(result, Reply) else Reply(200, result)
 
 
 def _invalid(error: ValidationError) -> Reply:
-    first = error.errors(include_url=False)[0]
+    found = error.errors(include_url=False)
+    first = found[0]
     if first["type"] == "json_invalid":
         body = ErrorBody(error="invalid_json", message="the body is not valid JSON", field="body")
         return Reply(400, body)
     name = field_name(first["loc"]) or "body"
-    return Reply(
-        400, ErrorBody(error="invalid_input", message=f"{name}: {first['msg']}", field=name)
-    )
+    body = ErrorBody(error="invalid_input", message=f"{name}: {first['msg']}", field=name)
+    body.errors = item_errors(found)
+    return Reply(400, body)
+
+
+def item_errors(found: list[dict]) -> list[ItemError] | None:
+    """Per-item errors when every error is inside one item of a list (`events[3].t_ms`), so a
+    client can set aside exactly the bad items; None when the body as a whole is wrong."""
+    items = []
+    for err in found:
+        loc = err["loc"]
+        if len(loc) < 2 or not isinstance(loc[1], int):
+            return None
+        name = field_name(loc)
+        items.append(ItemError(index=loc[1], field=name, message=f"{name}: {err['msg']}"))
+    return items
 
 
 def field_name(loc: tuple) -> str:

@@ -4,10 +4,11 @@
 class ApiError(Exception):
     """Base class: `field` names the offending input (None when it is the whole request)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, errors: list | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors  # ItemError per bad item of a list, when it is particular items
 
 
 class InvalidInput(ApiError):

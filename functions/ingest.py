@@ -1,4 +1,9 @@
-"""POST /events: a batch of gesture events from one device, stored exactly once."""
+"""POST /events: a batch of gesture events from one device, stored exactly once.
+
+Idempotency: an event with an id is stored once per (device, id) whatever its t_ms; one
+without (older firmware) once per (device, t_ms, seq). The answer lists the stored ids, so a
+device removes an event only on this answer; a 400 lists the bad events (`errors`, by index)
+and stores none of the batch."""
 
 from functions import wiring
 from functions.api import Request, Route, count_by_gesture, endpoint
@@ -35,4 +40,5 @@ def handler(request: Request) -> EventsAccepted:
         accepted=len(records),
         first_seq=batch.events[0].seq,
         last_seq=batch.events[-1].seq,
+        ids=[event.id for event in batch.events if event.id is not None],
     )

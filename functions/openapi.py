@@ -3,12 +3,15 @@
     .venv/bin/python -m functions.openapi          # rewrite functions/openapi.json
     .venv/bin/python -m functions.openapi --check  # exit 1 if the committed file is stale
 
-Routes, and which need an API key, come from infra/functions.yml; schemas from functions/models/.
+Routes come from the handler modules of functions/ (each `handler.route`: method, path, whether
+it needs an API key); schemas from functions/models/. A test pins the routes to
+infra/functions.yml, which deploys them.
 """
 
 import argparse
 import importlib
 import json
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -23,21 +26,28 @@ REF = "#/components/schemas/{model}"
 API_KEY_SCHEME = {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
 
 
-def build_document() -> dict:
-    from gesture_stack.localapi import load_routes
+def handler_routes() -> dict[str, object]:
+    """Function name (= module name) -> its Route, for every handler module in functions/."""
+    found = {}
+    for info in pkgutil.iter_modules([str(DOCUMENT.parent)]):
+        if info.ispkg or info.name in ("api", "openapi", "wiring", "settings"):
+            continue
+        handler = getattr(importlib.import_module(f"functions.{info.name}"), "handler", None)
+        if handler is not None and hasattr(handler, "route"):
+            found[info.name] = handler.route
+    return found
 
-    routes = []
-    for deployed in sorted(load_routes(), key=lambda r: (r.path, r.method)):
-        module = importlib.import_module(deployed.handler.partition(".")[0].replace("/", "."))
-        routes.append((deployed, module.handler.route))
+
+def build_document() -> dict:
+    routes = sorted(handler_routes().items(), key=lambda item: (item[1].path, item[1].method))
     models = {(r.body, "validation") for _, r in routes if r.body}
     models |= {(r.response, "serialization") for _, r in routes} | {(ErrorBody, "serialization")}
     ordered = sorted(models, key=lambda m: (m[0].__name__, m[1]))
     refs, schemas = models_json_schema(ordered, ref_template=REF)
     paths: dict = {}
-    for deployed, route in routes:
+    for function, route in routes:
         responses = {"200": _content("OK", refs[(route.response, "serialization")])}
-        operation = {"summary": route.summary, "operationId": deployed.function}
+        operation = {"summary": route.summary, "operationId": function}
         if route.body:
             schema = refs[(route.body, "validation")]
             operation["requestBody"] = {"required": True, **_content("", schema)}
@@ -47,7 +57,7 @@ def build_document() -> dict:
             operation["parameters"] = _query_parameters(route.query)
         if route.body or route.query:
             responses["400"] = _error("a value is invalid; `field` names it")
-        if deployed.private:
+        if route.auth:
             operation["security"] = [{"ApiKey": []}]
             responses["403"] = _error("no valid API key, or not this device's data")
         for status, text in route.responses.items():

@@ -13,7 +13,7 @@ import sys
 PARTS = (
     "training.cli",  # train, detect
     "gesture_stack.device",  # replay, device, flash
-    "pipeline.cli",  # pipeline
+    "gesture_stack.pipeline_cli",  # pipeline, pipeline-source
     "gesture_stack.demo",  # demo
 )
 

@@ -149,7 +149,7 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
 
 
 def run_pipeline(demo: DemoRun) -> dict:
-    from pipeline.runner import LocalPipeline
+    from localcloud.stepfunctions import LocalPipeline
 
     banner("5/7 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
     payload = {
@@ -211,7 +211,7 @@ def write_page(demo: DemoRun) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gesture_stack.localapi import LocalApi
+    from localcloud.api import LocalApi
 
     started = time.perf_counter()
     demo = DemoRun(out=args.out, grid=args.grid)

@@ -3,6 +3,7 @@ copied to a board.
 
     gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
     gesture-stack device --api URL --key KEY --recording FILE [--model DIR]
+        # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
     gesture-stack flash --port PORT [--model DIR] [--config FILE] [--dry-run]
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,7 @@ FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 CAPTURE_STEP_MS = 10
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
+KEY_REJECTED = 3  # `device` exit status when the API answered 401/403 to the device's key
 
 
 class DeviceError(RuntimeError):
@@ -183,6 +186,8 @@ def simulate_device(
         "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,
         "drain_s": drain_s,
         "capture": {"enabled": bool(capture)},
+        # a local API listens on plain http: an explicit choice, which the firmware logs
+        "allow_http": api.startswith("http://"),
     }
     return run_firmware(config, state, stream=echo or (lambda line: None))
 
@@ -199,6 +204,14 @@ def cmd_device(args: argparse.Namespace) -> int:
         drain_s=args.drain_s,
         echo=lambda line: print(line, end="", flush=True),
     )
+    rejected = re.search(r"^gs-done .* auth=rejected (\d+)", result.stdout, re.MULTILINE)
+    if rejected:
+        print(
+            f"device: the API rejected the key (HTTP {rejected.group(1)}); sending stopped,"
+            f" events kept in {state / 'data'}",
+            file=sys.stderr,
+        )
+        return KEY_REJECTED
     if result.returncode != 0 or "pending=0" not in result.stdout:
         print(f"device: events still queued in {state / 'data'}", file=sys.stderr)
         return 1

@@ -19,7 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gesture_stack.localapi import LambdaContext, apply_environment, load_routes, local_aws
+from localcloud.aws import local_aws
+from localcloud.lambda_runtime import LambdaContext, apply_environment
+from localcloud.stack import load_routes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"

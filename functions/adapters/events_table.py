@@ -9,6 +9,21 @@ from functions.exceptions import Unavailable
 
 FLEET_INDEX = "fleet-by-day"
 _ATTEMPTS = 4
+_MAX_ITEMS = 100  # TransactWriteItems limit
+
+
+def _chunks(records: list[dict]) -> list[list[dict]]:
+    """Consecutive runs of records whose items fit one transaction."""
+    chunks: list[list[dict]] = [[]]
+    items = 0
+    for record in records:
+        size = 2 if "id_key" in record else 1
+        if items + size > _MAX_ITEMS:
+            chunks.append([])
+            items = 0
+        chunks[-1].append(record)
+        items += size
+    return [c for c in chunks if c]
 
 
 @dataclass(frozen=True)
@@ -23,28 +38,57 @@ class EventsTable:
         self._table = table_name
 
     def put_new(self, records: list[dict]) -> WriteResult:
-        """Store records whose key is not there yet, all or nothing per transaction.
+        """Store records whose idempotency key is not taken yet, all or nothing per transaction.
 
-        One TransactWriteItems call for a new batch; a retried batch fails its conditions
-        and costs one call; a partly stored batch costs two.
+        A record with an `id_key` is written with a marker item under that key (one record,
+        two items); without one, its own event_key is the condition. One TransactWriteItems
+        call per 100 items; a retried batch fails its conditions and costs one call per
+        transaction; a partly stored batch costs one more.
         """
-        pending, duplicates = list(records), []
+        pending, duplicates, new = list(records), [], []
+        for chunk in _chunks(pending):
+            stored, dup = self._put_chunk(chunk)
+            new += stored
+            duplicates += dup
+        return WriteResult(new, duplicates)
+
+    def _put_chunk(self, pending: list[dict]) -> tuple[list[dict], list[dict]]:
+        duplicates: list[dict] = []
         for _ in range(_ATTEMPTS):
             if not pending:
-                return WriteResult([], duplicates)
+                return [], duplicates
+            items, owner = [], []
+            for n, record in enumerate(pending):
+                for item in self._puts(record):
+                    items.append(item)
+                    owner.append(n)
             try:
-                self._client.transact_write_items(TransactItems=[self._put(r) for r in pending])
-                return WriteResult(pending, duplicates)
+                self._client.transact_write_items(TransactItems=items)
+                return pending, duplicates
             except self._client.exceptions.TransactionCanceledException as error:
                 reasons = error.response.get("CancellationReasons", [])
                 failed = {
-                    i
+                    owner[i]
                     for i, reason in enumerate(reasons)
                     if reason.get("Code") == "ConditionalCheckFailed"
                 }
                 duplicates += [r for i, r in enumerate(pending) if i in failed]
                 pending = [r for i, r in enumerate(pending) if i not in failed]
         raise Unavailable("the events table kept cancelling the transaction; retry")
+
+    def _puts(self, record: dict) -> list[dict]:
+        record = dict(record)
+        marker_key = record.pop("id_key", None)
+        puts = [self._put(record)]
+        if marker_key is not None:
+            marker = {
+                "device_id": record["device_id"],
+                "event_key": marker_key,
+                "stored_key": record["event_key"],
+                "expires_at": record["expires_at"],
+            }
+            puts.insert(0, self._put(marker))
+        return puts
 
     def _put(self, record: dict) -> dict:
         return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from functions.exceptions import InvalidInput
+from functions.models.common import ItemError
 from functions.models.events import EventBatch, StoredEvent
 from functions.storage_layout import utc_day
 
@@ -12,8 +13,16 @@ DAY_MS = 86_400_000
 
 
 def event_key(t_ms: int, seq: int) -> str:
-    """Sort key within a device: device time, then sequence number (a retry maps to itself)."""
+    """Sort key within a device: device time, then sequence number. It is the idempotency key
+    only of events sent without an id (firmware before event ids)."""
     return f"{t_ms:013d}#{seq:010d}"
+
+
+def id_key(event_id: str) -> str:
+    """Idempotency key of an event with an id: its marker item in the device's partition (sorts
+    after every event_key, so time-range queries never see it). No time in it: a retry whose
+    t_ms changed (a clock fixed meanwhile) still maps to the stored event."""
+    return f"id#{event_id}"
 
 
 def fleet_key(t_ms: int, device_id: str, seq: int) -> str:
@@ -34,36 +43,54 @@ def check_time(t_ms: int, now_ms: int, max_age_days: int, max_skew_s: int, field
 
 
 def check_times(batch: EventBatch, now_ms: int, max_age_days: int, max_skew_s: int) -> None:
-    """Every event of the batch must pass check_time."""
+    """Every event with a t_ms must pass check_time; one InvalidInput names every bad event."""
+    bad = []
     for index, event in enumerate(batch.events):
-        check_time(event.t_ms, now_ms, max_age_days, max_skew_s, f"events[{index}].t_ms")
+        if event.t_ms is None:
+            continue  # clock "unresolved": stored at the time received
+        field = f"events[{index}].t_ms"
+        try:
+            check_time(event.t_ms, now_ms, max_age_days, max_skew_s, field)
+        except InvalidInput as error:
+            bad.append(ItemError(index=index, field=field, message=error.message))
+    if bad:
+        raise InvalidInput(bad[0].message, field=bad[0].field, errors=bad)
 
 
 def to_records(
     device_id: str, batch: EventBatch, received_at: datetime, retention_days: int
 ) -> list[dict]:
-    """One storable record per event, with its table and fleet-index keys."""
+    """One storable record per event, with its table and fleet-index keys; an event with an id
+    also carries `id_key`, the key the store must find free (its idempotency key)."""
     expires_at = int((received_at + timedelta(days=retention_days)).timestamp())
-    return [
-        {
+    received_ms = int(received_at.timestamp() * 1000)
+    records = []
+    for event in batch.events:
+        t_ms = received_ms if event.t_ms is None else event.t_ms
+        record = {
             "device_id": device_id,
-            "event_key": event_key(event.t_ms, event.seq),
-            "day": utc_day(event.t_ms),
-            "fleet_key": fleet_key(event.t_ms, device_id, event.seq),
+            "event_key": event_key(t_ms, event.seq),
+            "day": utc_day(t_ms),
+            "fleet_key": fleet_key(t_ms, device_id, event.seq),
             "seq": event.seq,
             "gesture": event.gesture,
-            "t_ms": event.t_ms,
+            "t_ms": t_ms,
+            "clock": event.clock,
             "score": event.score,
             "model_version": event.model_version,
             "received_at": received_at.isoformat(),
             "expires_at": expires_at,
         }
-        for event in batch.events
-    ]
+        if event.id is not None:
+            record |= {"id": event.id, "id_key": id_key(event.id)}
+        if event.boot_ms is not None:
+            record["boot_ms"] = event.boot_ms
+        records.append(record)
+    return records
 
 
 def to_stored_event(record: dict) -> StoredEvent:
     """The public view of a stored record."""
     return StoredEvent.model_validate(
-        {name: record[name] for name in StoredEvent.model_fields}, strict=False
+        {name: record[name] for name in StoredEvent.model_fields if name in record}, strict=False
     )

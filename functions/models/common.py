@@ -41,10 +41,21 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
+class ItemError(BaseModel):
+    """What is wrong with one item of a list in the body (e.g. one event of a batch)."""
+
+    index: int = Field(description="position of the item in its list (0 = first)")
+    field: str
+    message: str
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
     field: str | None = None
+    errors: list[ItemError] | None = Field(
+        None, description="one entry per bad item when the fault is in particular items"
+    )
 
 
 class Health(BaseModel):

@@ -29,6 +29,10 @@ class Telemetry(Strict):
     model_version: Version
     queue_len: Count
     dropped: Count
+    dead_letters: Count = Field(
+        0, description="events the API rejected, kept in the dead-letter file"
+    )
+    auth_failures: Count = Field(0, description="401/403 answers this boot (the key was rejected)")
     gestures: Annotated[list[Label], Field(max_length=64)] | None = Field(
         None, description="the gestures of the model the device runs (its vocabulary)"
     )

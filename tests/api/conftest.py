@@ -7,7 +7,8 @@ from api_helpers import EVENTS, WriteCounter
 
 from functions import wiring
 from functions.domain.devices import Device
-from gesture_stack.localapi import LambdaContext, local_aws
+from localcloud.aws import local_aws
+from localcloud.lambda_runtime import LambdaContext
 
 # A release the fleet may run: what the sample events (events/) name.
 PUBLISHED = {"version": "20251120093000-1a2b3c4d", "classes": ["idle", "circle", "x", "y"]}

@@ -1,6 +1,6 @@
 """infra/functions.yml + infra/storage.yml: names wired to handlers, least-privilege roles."""
 
-from gesture_stack.localapi import load_infra, table_definitions
+from localcloud.stack import load_infra, table_definitions
 
 
 def _statements(template: dict, role: str) -> list[dict]:

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from openapi_strategies import from_schema
 
 from functions import openapi
-from gesture_stack.localapi import LambdaContext, load_routes, rest_event
+from localcloud.lambda_runtime import LambdaContext, rest_event
+from localcloud.stack import load_routes
 
 DOCUMENT = json.loads(openapi.DOCUMENT.read_text())
 COMPONENTS = DOCUMENT["components"]["schemas"]

@@ -1,5 +1,7 @@
 """POST /events: stored exactly once, validated, and only as the key's own device."""
 
+import json
+
 import pytest
 from api_helpers import SAMPLE_NOW_MS, all_items, as_key, body, sample, with_body
 
@@ -11,13 +13,24 @@ def events_table() -> str:
     return get_settings().events_table
 
 
-def batch(*seqs, gesture="circle", t0=SAMPLE_NOW_MS - 60_000):
-    return {
-        "events": [
-            {"seq": s, "gesture": gesture, "t_ms": t0 + s, "score": 0.8, "model_version": "v1"}
-            for s in seqs
-        ]
-    }
+def stored_items() -> list[dict]:
+    """The stored events (not the id marker items next to them)."""
+    return [i for i in all_items(get_settings().events_table) if "gesture" in i]
+
+
+def markers() -> list[dict]:
+    return [i for i in all_items(get_settings().events_table) if "gesture" not in i]
+
+
+def batch(*seqs, gesture="circle", t0=SAMPLE_NOW_MS - 60_000, boot=None):
+    """Events as firmware sends them: with boot, ids "<boot>-<seq>"; without, the legacy form."""
+    events = [
+        {"seq": s, "gesture": gesture, "t_ms": t0 + s, "score": 0.8, "model_version": "v1"}
+        for s in seqs
+    ]
+    if boot is not None:
+        events = [{"id": f"{boot}-{e['seq']}", **e} for e in events]
+    return {"events": events}
 
 
 def test_valid_batch_is_stored_under_the_keys_device(aws, lambda_context):
@@ -28,12 +41,14 @@ def test_valid_batch_is_stored_under_the_keys_device(aws, lambda_context):
         "accepted": 3,
         "first_seq": 100,
         "last_seq": 102,
+        "ids": ["7-100", "7-101", "7-102"],
     }
-    items = all_items(events_table())
+    items = stored_items()
     assert sorted(int(i["seq"]["N"]) for i in items) == [100, 101, 102]
     assert {i["device_id"]["S"] for i in items} == {"esp32-a01"}
     assert sorted(i["gesture"]["S"] for i in items) == ["circle", "x", "y"]
     assert {i["day"]["S"] for i in items} == {"2025-11-24"}
+    assert sorted(m["event_key"]["S"] for m in markers()) == ["id#7-100", "id#7-101", "id#7-102"]
 
 
 def test_retried_batch_is_stored_once_and_gets_the_same_answer(aws, lambda_context):
@@ -41,7 +56,105 @@ def test_retried_batch_is_stored_once_and_gets_the_same_answer(aws, lambda_conte
     retry = ingest.handler(sample("ingest/duplicate"), lambda_context)
     assert retry["statusCode"] == first["statusCode"] == 200
     assert retry["body"] == first["body"]
-    assert len(all_items(events_table())) == 3
+    assert len(stored_items()) == 3
+
+
+def test_an_old_firmware_batch_without_ids_is_still_stored_once(aws, lambda_context):
+    first = ingest.handler(sample("ingest/legacy"), lambda_context)
+    retry = ingest.handler(sample("ingest/legacy"), lambda_context)
+    assert first["statusCode"] == retry["statusCode"] == 200
+    assert (
+        body(first)
+        == body(retry)
+        == {
+            "device_id": "esp32-a01",
+            "accepted": 3,
+            "first_seq": 100,
+            "last_seq": 102,
+            "ids": [],
+        }
+    )
+    assert sorted(int(i["seq"]["N"]) for i in stored_items()) == [100, 101, 102]
+
+
+def test_a_retry_whose_times_moved_is_stored_once_by_id(aws, lambda_context):
+    """The device fixed its clock between the stored batch and the retry: same ids, new t_ms."""
+    event = sample("ingest/valid")
+    first = ingest.handler(with_body(event, batch(1, 2, 3, boot=4)), lambda_context)
+    moved = ingest.handler(
+        with_body(event, batch(1, 2, 3, boot=4, t0=SAMPLE_NOW_MS - 57_000)), lambda_context
+    )
+    assert body(moved)["ids"] == body(first)["ids"] == ["4-1", "4-2", "4-3"]
+    items = stored_items()
+    assert sorted(int(i["t_ms"]["N"]) for i in items) == [
+        SAMPLE_NOW_MS - 60_000 + s for s in (1, 2, 3)
+    ]
+
+
+def test_the_same_seq_in_another_boot_is_another_event(aws, lambda_context):
+    event = sample("ingest/valid")
+    ingest.handler(with_body(event, batch(1, boot=4)), lambda_context)
+    response = ingest.handler(
+        with_body(event, batch(1, boot=5, t0=SAMPLE_NOW_MS - 30_000)), lambda_context
+    )
+    assert body(response)["ids"] == ["5-1"]
+    assert len(stored_items()) == 2
+
+
+def test_an_event_whose_time_could_not_be_resolved_is_stored_flagged(aws, lambda_context):
+    response = ingest.handler(sample("ingest/unresolved-clock"), lambda_context)
+    assert response["statusCode"] == 200, response["body"]
+    assert body(response)["ids"] == ["6-90", "7-103"]
+    items = {i["id"]["S"]: i for i in stored_items() if "gesture" in i}
+    flagged = items["6-90"]
+    assert flagged["clock"]["S"] == "unresolved" and int(flagged["boot_ms"]["N"]) == 41_250
+    assert int(flagged["t_ms"]["N"]) == SAMPLE_NOW_MS  # stored at the time received
+    assert items["7-103"]["clock"]["S"] == "synced"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"t_ms": None}, {"clock": "unresolved"}, {"clock": "late"}],
+    ids=["synced-without-t_ms", "unresolved-with-t_ms", "unknown-clock"],
+)
+def test_the_clock_flag_and_t_ms_must_agree(aws, lambda_context, change):
+    payload = batch(1, 2, boot=3)
+    payload["events"][1].update(change)
+    response = ingest.handler(with_body(sample("ingest/valid"), payload), lambda_context)
+    assert response["statusCode"] == 400
+    assert [e["index"] for e in body(response)["errors"]] == [1]
+
+
+def test_a_batch_with_bad_events_names_each_of_them_and_stores_none(aws, lambda_context):
+    response = ingest.handler(sample("ingest/bad-some-events"), lambda_context)
+    assert response["statusCode"] == 400
+    answer = body(response)
+    assert answer["error"] == "invalid_input" and answer["message"]
+    assert [(e["index"], e["field"]) for e in answer["errors"]] == [
+        (3, "events[3].gesture")
+    ]  # schema errors first; the time check runs on a batch that parsed
+    assert stored_items() == []
+    payload = json.loads(sample("ingest/bad-some-events")["body"])
+    payload["events"][3]["gesture"] = "x"
+    response = ingest.handler(with_body(sample("ingest/valid"), payload), lambda_context)
+    assert response["statusCode"] == 400
+    assert [(e["index"], e["field"]) for e in body(response)["errors"]] == [(1, "events[1].t_ms")]
+    assert "days old" in body(response)["errors"][0]["message"]
+
+
+def test_a_whole_batch_fault_has_no_per_event_errors(aws, lambda_context):
+    response = ingest.handler(sample("ingest/bad-duplicate-seq"), lambda_context)
+    assert response["statusCode"] == 400 and body(response)["errors"] is None
+
+
+def test_a_100_event_batch_with_ids_is_stored_once(aws, lambda_context, dynamodb_calls):
+    event = with_body(sample("ingest/valid"), batch(*range(100), boot=2))
+    first = ingest.handler(event, lambda_context)
+    retry = ingest.handler(event, lambda_context)
+    assert body(first) == body(retry) and len(body(first)["ids"]) == 100
+    assert len(stored_items()) == 100
+    # a marker item per event: 200 items, two transactions a try
+    assert dynamodb_calls.writes == ["TransactWriteItems"] * 4
 
 
 def test_partly_stored_batch_stores_only_the_new_events(aws, lambda_context, dynamodb_calls):
@@ -49,7 +162,7 @@ def test_partly_stored_batch_stores_only_the_new_events(aws, lambda_context, dyn
     ingest.handler(with_body(event, batch(1, 2)), lambda_context)
     response = ingest.handler(with_body(event, batch(1, 2, 3, 4)), lambda_context)
     assert body(response)["accepted"] == 4
-    items = all_items(events_table())
+    items = stored_items()
     assert sorted(int(i["seq"]["N"]) for i in items) == [1, 2, 3, 4]
     # first batch: 1 transaction; second: 1 cancelled + 1 for the two new events
     assert dynamodb_calls.writes == ["TransactWriteItems"] * 3
@@ -59,13 +172,13 @@ def test_a_25_event_batch_is_one_write_request(aws, lambda_context, dynamodb_cal
     response = ingest.handler(with_body(sample("ingest/valid"), batch(*range(25))), lambda_context)
     assert body(response)["accepted"] == 25
     assert dynamodb_calls.writes == ["TransactWriteItems"]
-    assert len(all_items(events_table())) == 25
+    assert len(stored_items()) == 25
 
 
 def test_the_largest_batch_of_100_is_accepted(aws, lambda_context):
     response = ingest.handler(with_body(sample("ingest/valid"), batch(*range(100))), lambda_context)
     assert response["statusCode"] == 200
-    assert len(all_items(events_table())) == 100
+    assert len(stored_items()) == 100
 
 
 @pytest.mark.parametrize(
@@ -82,7 +195,7 @@ def test_bad_sample_events_are_rejected_naming_the_field(aws, lambda_context, na
     response = ingest.handler(sample(name), lambda_context)
     assert response["statusCode"] == 400
     assert body(response)["field"] == field
-    assert all_items(events_table()) == []
+    assert stored_items() == []
 
 
 @pytest.mark.parametrize(
@@ -103,7 +216,7 @@ def test_one_bad_event_rejects_the_whole_batch(aws, lambda_context, change, fiel
     response = ingest.handler(with_body(sample("ingest/valid"), payload), lambda_context)
     assert response["statusCode"] == 400
     assert body(response)["field"] == field
-    assert all_items(events_table()) == []
+    assert stored_items() == []
 
 
 def test_more_than_100_events_is_rejected(aws, lambda_context):
@@ -124,14 +237,14 @@ def test_a_device_cannot_write_as_another_device(aws, lambda_context):
     response = ingest.handler(sample("ingest/forbidden-other-device"), lambda_context)
     assert response["statusCode"] == 403
     assert body(response)["field"] == "device_id"
-    assert all_items(events_table()) == []
+    assert stored_items() == []
 
 
 @pytest.mark.parametrize("key_id", [None, "", "k0unknown0"])
 def test_unknown_or_missing_key_is_forbidden(aws, lambda_context, key_id):
     response = ingest.handler(as_key(sample("ingest/valid"), key_id), lambda_context)
     assert response["statusCode"] == 403
-    assert all_items(events_table()) == []
+    assert stored_items() == []
 
 
 def test_the_dashboard_key_cannot_write_events(aws, lambda_context):

@@ -9,7 +9,7 @@ import pytest
 from api_helpers import EVENTS, REPO
 
 from functions import openapi
-from gesture_stack.localapi import load_routes
+from localcloud.stack import load_routes
 
 FUNCTIONS = sorted({route.function for route in load_routes()})
 
@@ -51,6 +51,7 @@ def test_local_handler_runs_every_sample_of_a_function_in_order():
     }
     assert statuses.pop("valid") == statuses.pop("duplicate") == 200
     assert statuses.pop("forbidden-other-device") == 403
+    assert statuses.pop("legacy") == statuses.pop("unresolved-clock") == 200
     assert set(statuses.values()) == {400}, statuses
 
 
@@ -80,6 +81,25 @@ def test_committed_openapi_document_is_up_to_date():
     document = json.loads(openapi.DOCUMENT.read_text())
     assert set(document["paths"]) == {"/events", "/health", "/model", "/samples", "/telemetry"}
     assert document["paths"]["/events"]["post"]["security"] == [{"ApiKey": []}]
+
+
+def test_the_handlers_routes_are_the_routes_infra_functions_yml_deploys():
+    deployed = {r.function: (r.handler, r.method, r.path, r.private) for r in load_routes()}
+    in_code = {
+        name: (f"functions/{name}.handler", route.method, route.path, route.auth)
+        for name, route in openapi.handler_routes().items()
+    }
+    assert in_code == deployed
+
+
+def test_functions_import_no_development_tool():
+    """functions/ is what the Lambda zip holds: nothing of ours outside it."""
+    ours = ("localcloud", "gesture_stack", "pipeline", "training", "tests", "local_handlers")
+    for path in (REPO / "functions").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            words = line.split()
+            if words[:1] in (["import"], ["from"]) and len(words) > 1:
+                assert words[1].split(".")[0] not in ours, f"{path.name}: {line.strip()}"
 
 
 def test_handlers_run_with_the_xray_tracer_where_lambda_tracing_is_on():

@@ -1,4 +1,4 @@
-"""gesture_stack.localapi: HTTP in, API Gateway events to the real handlers, keys checked first."""
+"""localcloud.api: HTTP in, API Gateway events to the real handlers, keys checked first."""
 
 import hashlib
 import json
@@ -9,7 +9,9 @@ import urllib.request
 import pytest
 
 from functions import wiring
-from gesture_stack.localapi import LocalApi, load_routes, rest_event
+from localcloud.api import LocalApi
+from localcloud.lambda_runtime import rest_event
+from localcloud.stack import load_routes
 
 
 def call(api, method, path, key=None, payload=None, headers=None):

@@ -53,7 +53,7 @@ def test_a_published_release_adds_its_gestures(aws, lambda_context, tmp_path):
 
 
 def test_nothing_published_knows_no_gesture(lambda_context):
-    from gesture_stack.localapi import local_aws
+    from localcloud.aws import local_aws
 
     with local_aws():
         assert wiring.models().vocabulary() == frozenset()

@@ -142,7 +142,7 @@ def run_firmware(config: dict, cwd: Path, timeout: float = 60):
     return run_micropython([str(FIRMWARE / "main.py"), "config.json"], cwd=cwd, timeout=timeout)
 
 
-QUEUED = re.compile(r"gs-queued seq=(\d+) gesture=(\w+) t_ms=(\d+)")
+QUEUED = re.compile(r"gs-queued seq=(\d+) id=(\S+) gesture=(\w+) (t_ms|boot_ms)=(\d+)")
 
 
 def device_config(tmp_path, url, recording, **overrides):
@@ -153,6 +153,7 @@ def device_config(tmp_path, url, recording, **overrides):
         "recording": str(recording),
         "model_dir": str(write_rules_model(tmp_path / "model")),
         "data_dir": str(tmp_path / "data"),
+        "allow_http": True,  # the test APIs listen on plain http on 127.0.0.1
         "batch_size": 2,
         "backoff_ms": [50, 400],
         "http_timeout_s": 5,  # generous: a slow CI machine must not look like an outage
@@ -164,11 +165,36 @@ def device_config(tmp_path, url, recording, **overrides):
 
 
 def queued(stdout):
-    return [(int(s), g, int(t)) for s, g, t in QUEUED.findall(stdout)]
+    """(seq, gesture, t_ms) of each event the device queued (t_ms None if boot-relative)."""
+    return [
+        (int(s), g, int(t) if k == "t_ms" else None) for s, _, g, k, t in QUEUED.findall(stdout)
+    ]
+
+
+def queued_events(stdout):
+    """Each queued event as a dict: seq, id, gesture and t_ms or boot_ms."""
+    return [
+        {"seq": int(s), "id": i, "gesture": g, k: int(t)}
+        for s, i, g, k, t in QUEUED.findall(stdout)
+    ]
 
 
 def stored(api):
-    return [(e["seq"], e["gesture"], e["t_ms"]) for e in api.events]
+    """(seq, gesture, t_ms) of every event the fake API stored, duplicates included."""
+    return [(e["seq"], e["gesture"], e.get("t_ms")) for e in api.events]
+
+
+def tally(queued_ids, stored_ids):
+    """Scenario numbers: queued, stored (distinct), lost (queued, never stored), duplicated
+    (stored more than once, counted once per extra copy)."""
+    queued_ids, stored_ids = list(queued_ids), list(stored_ids)
+    distinct = set(stored_ids)
+    return {
+        "queued": len(queued_ids),
+        "stored": len(distinct & set(queued_ids)),
+        "lost": len(set(queued_ids) - distinct),
+        "duplicated": len(stored_ids) - len(distinct),
+    }
 
 
 def free_port():

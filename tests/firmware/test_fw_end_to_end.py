@@ -13,7 +13,7 @@ from fw_harness import (
     write_synthetic_recording,
 )
 
-from gesture_stack.localapi import LocalApi
+from localcloud.api import LocalApi
 
 NEW = "20260303000000-0000a002"
 

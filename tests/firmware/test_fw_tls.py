@@ -2,6 +2,7 @@
 is accepted, any other is refused with OSError (so the uplink backs off and keeps the events)."""
 
 import datetime
+import json
 import http.server
 import ssl
 import threading
@@ -16,7 +17,9 @@ from fw_harness import run_micropython
 SCRIPT = """
 import sys
 from gesture import httpclient
-if sys.argv[2] != "-":
+if sys.argv[2] == "unverified":
+    httpclient.set_unverified(True)
+elif sys.argv[2] != "-":
     with open(sys.argv[2], "rb") as f:
         httpclient.set_ca(f.read())
 try:
@@ -90,15 +93,51 @@ def https_url(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("ca", "expected"),
-    [("server.der", 'status 200 {"a":1}'), ("stranger.der", "refused TLS"), ("-", "status 200")],
-    ids=["trusted-ca", "wrong-ca", "no-ca-configured"],
+    ("ca", "expected", "handshakes"),
+    [
+        ("server.der", 'status 200 {"a":1}', 1),
+        ("stranger.der", "refused TLS", 1),
+        ("-", "refused TLS: no CA configured", 0),  # fails closed: nothing even connects TLS
+        ("unverified", 'status 200 {"a":1}', 1),  # only as an explicit choice
+    ],
+    ids=["trusted-ca", "wrong-ca", "no-ca-fails-closed", "explicitly-unverified"],
 )
-def test_https_verifies_the_server_against_the_configured_ca(tmp_path, https_url, ca, expected):
+def test_https_verifies_the_server_against_the_configured_ca(
+    tmp_path, https_url, ca, expected, handshakes
+):
+    url, connections = https_url
     (tmp_path / "try.py").write_text(SCRIPT)
-    result = run_micropython(["try.py", https_url[0], ca], cwd=tmp_path)
+    result = run_micropython(["try.py", url, ca], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(expected), result.stdout
+    if not handshakes:
+        assert connections == []  # no TLS handshake was even attempted
+
+
+def test_the_app_logs_an_explicit_choice_of_weaker_transport(tmp_path):
+    """tls_verify false and an http:// URL are explicit settings, said on the console;
+    an http:// URL without allow_http is a configuration error."""
+    from gesture import config
+
+    base = {"api_url": "http://127.0.0.1:9/", "api_key": "k"}
+    with pytest.raises(ValueError, match="allow_http"):
+        config.validate(config.merge(config.DEFAULTS, base))
+    script = tmp_path / "cfg.py"
+    script.write_text(
+        "from gesture import config\n"
+        "from gesture.app import App\n"
+        "from gesture.hal import SimulatedBoard\n"
+        "import sys\n"
+        "cfg = config.load(sys.argv[1])\n"
+        "App(cfg, SimulatedBoard(cfg, samples=[]))\n"
+    )
+    conf = tmp_path / "c.json"
+    settings = {"allow_http": True, "tls_verify": False, "model_dir": "none"}
+    conf.write_text(json.dumps(base | settings | {"data_dir": str(tmp_path / "d")}))
+    result = run_micropython([str(script), str(conf)], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gs-insecure tls_verify=false" in result.stdout
+    assert "gs-insecure allow_http=true" in result.stdout
 
 
 SESSION_SCRIPT = """

@@ -16,7 +16,7 @@ FAKE_BACKEND = "tests.pipeline.fake_training:FakeTraining"
 def local_pipeline(tmp_path):
     """Factory: `with local_pipeline(run_build=None) as p:`; jobs use the fake training backend
     and a work folder under tmp_path; Retry waits are skipped; log lines are collected."""
-    from pipeline.runner import LocalPipeline
+    from localcloud.stepfunctions import LocalPipeline
 
     def make(run_build=None, **job_env):
         lines: list[str] = []

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 from functions import storage_layout, wiring
-from gesture_stack.localapi import LocalApi
+from localcloud.api import LocalApi
 from pipeline import run_layout
 from pipeline.training_backend import DEFAULT_BACKEND
 from tests.pipeline.conftest import push_along_x, read_json

@@ -10,8 +10,9 @@ from functions import storage_layout
 from functions.adapters.events_table import EventsTable
 from functions.domain.events import to_records
 from functions.models import EventBatch
-from pipeline import local_stack, run_layout
-from pipeline.moto_adapter import BuildResult
+from localcloud import stack as local_stack
+from localcloud.moto_adapter import BuildResult
+from pipeline import run_layout
 from tests.pipeline.conftest import read_json
 
 BOTH_OFF = {"run_data_collect": False, "run_data_process": False}

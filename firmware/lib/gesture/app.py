@@ -11,7 +11,7 @@ import json
 import time
 
 from gesture import config as config_mod
-from gesture import hal, modelstore, netboot, storage, telemetry
+from gesture import hal, identity, modelstore, netboot, storage, telemetry
 from gesture.capture import Capture
 from gesture.detector import Detector
 from gesture.mpu6500 import MPU6500
@@ -44,8 +44,8 @@ class App:
         self.cfg = cfg
         self.board = board
         self.net = net
-        # Until NTP has answered, event times are provisional: nothing is sent (the API would
-        # reject them); once synced, queued times are shifted onto the real clock.
+        # Until NTP has answered, event times are boot-relative (`boot_ms`) and nothing is
+        # sent; at the sync those of this boot get their wall time, once (see try_clock_sync).
         self.clock_synced = clock_synced
         self.ring = SampleRing(cfg["ring_samples"])
         self.imu = MPU6500(board.i2c, sleep_ms=None if board.simulated else time.sleep_ms)
@@ -61,6 +61,7 @@ class App:
             log(f"gs-model none ({exc}): waiting for OTA")
         self.t0_ms = cfg["t0_ms"]
         self.events_sent = 0
+        self.errors = 0  # loop iterations that raised (board)
         self._on_event_cb = self.on_event
         self.capture = None
         self.uplinks = ()
@@ -74,6 +75,13 @@ class App:
         if cfg["tls_ca"]:
             with open(cfg["tls_ca"], "rb") as f:
                 httpclient.set_ca(f.read())
+        if not cfg["tls_verify"]:
+            httpclient.set_unverified(True)
+            log("gs-insecure tls_verify=false: HTTPS servers are not authenticated")
+        if cfg["api_url"].startswith("http://"):
+            log("gs-insecure allow_http=true: the key and events travel in plain text")
+        self.identity = identity.Identity(cfg["data_dir"])
+        log(f"gs-boot {self.identity.boot}")
 
         data, url, key = cfg["data_dir"], cfg["api_url"].rstrip("/"), cfg["api_key"]
         base, top = cfg["backoff_ms"]
@@ -88,6 +96,7 @@ class App:
         )
         for uplink in self.uplinks:
             uplink.timeout_s = cfg["http_timeout_s"]
+            uplink.auth_retry_ms = cfg["auth_retry_s"] * 1000
         self.ota = Ota(url, key, cfg["model_dir"], cfg["http_timeout_s"], check_model)
         cap = cfg["capture"]
         if cap["enabled"]:
@@ -102,20 +111,31 @@ class App:
         log("gs-model version=" + self.model_version)
 
     # -- per-sample path -------------------------------------------------------------
+    def _stamp(self, record, index):
+        """Wall time if the clock is valid, else the time since boot (resolved at the sync)."""
+        if self.clock_synced:
+            record["t_ms"] = self.t0_ms + index * STEP_MS
+            return f"t_ms={record['t_ms']}"
+        record["boot_ms"] = index * STEP_MS
+        if "id" not in record:  # a heartbeat: which boot its boot_ms belongs to
+            record["boot"] = self.identity.boot
+        return f"boot_ms={record['boot_ms']}"
+
     def on_event(self, ev):
         index, gesture, score = ev
-        t_ms = self.t0_ms + index * STEP_MS
         if self.replay:
+            t_ms = self.t0_ms + index * STEP_MS
             print(json.dumps({"t_ms": t_ms, "gesture": gesture, "score": score}))
             return
         record = {
+            "id": self.identity.next_id(),
             "gesture": gesture,
-            "t_ms": t_ms,
             "score": float(score),
             "model_version": self.model_version,
         }
+        when = self._stamp(record, index)
         seq = self.events.put(record)
-        log(f"gs-queued seq={seq} gesture={gesture} t_ms={t_ms}")
+        log(f"gs-queued seq={seq} id={record['id']} gesture={gesture} {when}")
         if self.capture:
             self.capture.trigger(index, gesture, "detection", self.model_version)
 
@@ -141,16 +161,21 @@ class App:
 
     def heartbeat(self):
         record = telemetry.heartbeat(
-            self.t0_ms + self.ring.written * STEP_MS,
             self.ring,
             self.uptime_s(),
             self.model_version,
             len(self.events),
             self.events.dropped,
+            self.events.dead,
+            sum(u.auth_failures for u in self.uplinks),
             self.manifest["classes"] if self.manifest else (),
         )
+        self._stamp(record, self.ring.written)
         self.telemetry.put(record)
-        log(f"gs-telemetry queue_len={len(self.events)} dropped={self.events.dropped}")
+        log(
+            f"gs-telemetry queue_len={len(self.events)} dropped={self.events.dropped}"
+            f" dead_letters={self.events.dead} auth_failures={record['auth_failures']}"
+        )
 
     def check_model(self):
         try:
@@ -164,13 +189,28 @@ class App:
 
     def service_network(self, now):
         for uplink in self.uplinks:
-            before, failures = uplink.sent, uplink.failures
+            before, failures, rejected = uplink.sent, uplink.failures, uplink.rejected
+            auth = uplink.auth_failures
             if uplink.service(now):
                 if uplink is self.uplinks[0]:
                     self.events_sent += uplink.sent - before
                 log(f"gs-sent {uplink.url} n={uplink.sent - before}")
+            elif uplink.auth_failures > auth:
+                log(
+                    f"gs-auth-rejected {uplink.url} status={uplink.last_status}: the API key was"
+                    f" rejected; {len(uplink.outbox)} records kept, next try in"
+                    f" {uplink.last_wait_ms // 1000} s"
+                )
+            elif uplink.rejected > rejected:
+                log(
+                    f"gs-dead-letter {uplink.url} n={uplink.rejected - rejected}"
+                    f" status={uplink.last_status} file={uplink.outbox.dead_path}"
+                )
             elif uplink.failures > failures:
-                log(f"gs-retry {uplink.url} failures={uplink.failures} last={uplink.last_status}")
+                log(
+                    f"gs-retry {uplink.url} failures={uplink.failures} last={uplink.last_status}"
+                    f" wait_ms={uplink.last_wait_ms}"
+                )
         if self.capture:
             record = self.capture.poll(self.t0_ms)
             if record is not None:
@@ -181,12 +221,15 @@ class App:
 
     # -- main loop -------------------------------------------------------------------
     def start(self):
-        if self.t0_ms is None:
+        if self.t0_ms is None and (self.replay or self.clock_synced):
             self.t0_ms = 0 if self.replay else self.net.epoch_ms()
         self.started_ms = self.board.ticks_ms()
         self.next_heartbeat = self.started_ms
         self.next_ota = self.started_ms
-        self.next_clock = self.started_ms
+        # boot() has just tried NTP: the next try is one retry period away
+        self.next_clock = time.ticks_add(self.started_ms, self.cfg["clock_retry_s"] * 1000)
+        if self.clock_synced and not self.replay:
+            self.resolve_times()  # records of earlier boots that never had a clock
         self.sampler.start(self.board, CAPTURE_HZ)
 
     def step(self):
@@ -210,21 +253,45 @@ class App:
         self.service_network(now)
 
     def try_clock_sync(self):
-        """Retry Wi-Fi and NTP; on success move every queued time onto the real clock."""
+        """Retry Wi-Fi and NTP; on success resolve the boot-relative times, once.
+
+        Only records without a wall time change: those of this boot get t0 + boot_ms; those of
+        an earlier boot that ended before its clock was set cannot be placed in time and are
+        flagged `clock: "unresolved"` (sent so, the API stores them at the time received).
+        A record that already has a t_ms (made with a valid clock) is never touched."""
         self.net.kick_wifi(self.cfg["wifi"])
         if not self.net.sync_time(self.cfg["ntp_host"], retries=1, log=log):
             return
-        t0 = self.net.epoch_ms() - self.ring.written * STEP_MS
-        delta = t0 - self.t0_ms
-        self.t0_ms = t0
+        self.t0_ms = self.net.epoch_ms() - self.ring.written * STEP_MS
+        self.clock_synced = True
+        self.resolve_times()
 
-        def shift(record):
-            record["t_ms"] += delta
+    def resolve_times(self):
+        """Give queued boot-relative records their time (see try_clock_sync); once per boot."""
+        t0 = self.t0_ms
+        boot = self.identity.boot
+        counts = [0, 0]
+
+        def resolve(record):
+            if "t_ms" in record or "boot_ms" not in record or "clock" in record:
+                return
+            if "id" in record:
+                same_boot = identity.boot_of(record["id"]) == boot
+            else:
+                same_boot = record.pop("boot", None) == boot
+            if same_boot:
+                record["t_ms"] = t0 + record.pop("boot_ms")
+                counts[0] += 1
+            elif "id" in record:
+                record["clock"] = "unresolved"
+                counts[1] += 1
+            else:  # a heartbeat of an earlier boot: the sync time is the best we know
+                record["t_ms"] = t0 + self.ring.written * STEP_MS
+                del record["boot_ms"]
 
         for uplink in self.uplinks:
-            uplink.outbox.update_records(shift)
-        self.clock_synced = True
-        log(f"gs-clock synced: queued times moved by {delta} ms")
+            uplink.outbox.update_records(resolve)
+        log(f"gs-clock synced: t0_ms={t0} resolved={counts[0]} unresolved={counts[1]}")
 
     def run(self):
         """Run until the simulated recording ends (forever on the board), then drain outboxes.
@@ -241,23 +308,38 @@ class App:
         else:
             dog = board.watchdog(self.cfg["watchdog_s"])
             while True:
-                dog.feed()
-                try:
-                    self.step()
-                except Exception as exc:  # keep sampling; the queues are on flash
-                    log(f"gs-error {exc!r}")
-                    board.sleep_ms(1000)
-                board.sleep_ms(self.cfg["loop_ms"])
+                self.loop_once(dog)
         self.sampler.stop()
         self.process_samples()
         if not self.replay:
             log("gs-recording-end samples=" + str(self.ring.written))
             self.drain(self.cfg["drain_s"])
 
+    def loop_once(self, dog):
+        """One pass of the board's loop: a failing iteration (e.g. flash full) is logged and
+        counted and the loop goes on; the watchdog resets the board if the loop stops."""
+        dog.feed()
+        try:
+            self.step()
+        except Exception as exc:  # keep sampling; the queues are on flash
+            self.errors += 1
+            log(f"gs-error {exc!r}")
+            self.board.sleep_ms(1000)
+        self.board.sleep_ms(self.cfg["loop_ms"])
+
+    def auth_stopped(self):
+        """True when every route with something queued is stopped by a rejected key."""
+        waiting = [u for u in self.uplinks if len(u.outbox)]
+        return bool(waiting) and all(u.auth_rejected for u in waiting)
+
     def drain(self, max_s):
         """Simulation end: keep delivering (real time passes too) until queues are empty."""
         deadline = time.ticks_add(time.ticks_ms(), int(max_s * 1000))
-        while self.pending() and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+        while (
+            self.pending()
+            and not self.auth_stopped()
+            and time.ticks_diff(deadline, time.ticks_ms()) > 0
+        ):
             now = self.board.ticks_ms()
             if self.clock_synced:
                 self.service_network(now)
@@ -267,7 +349,11 @@ class App:
             self.board.sleep_ms(50)
             time.sleep_ms(50)
         events = self.events
-        log(f"gs-done sent={self.events_sent} pending={len(events)} dropped={events.dropped}")
+        auth = [u.auth_rejected for u in self.uplinks if u.auth_rejected]
+        log(
+            f"gs-done sent={self.events_sent} pending={len(events)} dropped={events.dropped}"
+            f" dead_letters={events.dead} auth={'rejected ' + str(auth[0]) if auth else 'ok'}"
+        )
 
 
 def boot(cfg):

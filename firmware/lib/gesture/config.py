@@ -7,6 +7,9 @@ DEFAULTS = {
     "api_url": None,
     "api_key": None,
     "tls_ca": None,  # CA certificate (DER file on flash) that HTTPS servers must chain to
+    # Without tls_ca HTTPS fails closed. Both of these are explicit, logged choices to weaken it:
+    "tls_verify": True,  # False: HTTPS without checking the server (encrypted, not authenticated)
+    "allow_http": False,  # True: an http:// api_url (plain text: key and events readable)
     "wifi": {"ssid": None, "password": None, "timeout_s": 20, "retries": 3},
     "ntp_host": "pool.ntp.org",
     "cpu_mhz": 240,
@@ -24,6 +27,7 @@ DEFAULTS = {
     "telemetry_period_s": 60,
     "ota_period_s": 3600,
     "clock_retry_s": 60,  # NTP retry while event times are provisional
+    "auth_retry_s": 3600,  # after a 401/403 a route is tried again only this much later
     "watchdog_s": 60,  # board only: reset if the main loop stalls this long
     # label: record examples of this gesture (may be one no model knows): every motion onset
     # gets a window labelled so (reason "manual") instead of detections and near-misses
@@ -65,6 +69,8 @@ def validate(cfg):
         for key in REQUIRED_FOR_DEVICE:
             if not cfg.get(key):
                 raise ValueError("configuration needs " + key)
+        if cfg["api_url"].startswith("http://") and not cfg["allow_http"]:
+            raise ValueError("api_url is plain http: set allow_http true to send in plain text")
     if cfg["ring_samples"] < 200:
         raise ValueError("ring_samples must be at least 200 (2 s of history)")
     return cfg

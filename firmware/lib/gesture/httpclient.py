@@ -1,20 +1,30 @@
 """A small HTTP/1.1 client over sockets for MicroPython (unix port and ESP32; TLS via ssl).
 
-One request per connection (`Connection: close`); bodies by Content-Length, chunked or until
-close. Errors: OSError for network faults and timeouts (and TLS failures), HttpError for
-malformed responses. HTTPS verifies the server against `set_ca(der)` when a CA is set;
-without one the connection is encrypted but the server is not authenticated.
+One request per connection (`Connection: close`), or a kept-alive Session; bodies by
+Content-Length, chunked or until close. Errors: OSError for network faults and timeouts (and
+TLS failures), HttpError (an OSError) for malformed or truncated responses.
+
+HTTPS verifies the server against the CA given to `set_ca(der)`; with no CA it fails closed
+(OSError, nothing sent). Skipping verification needs an explicit `set_unverified(True)`
+(config `tls_verify: false`, which the app logs).
 """
 
 import socket
 
 _ca_der = None
+_unverified = False
 
 
 def set_ca(der):
-    """Trust anchor (DER bytes) for HTTPS, or None to skip server verification."""
+    """Trust anchor (DER bytes) that HTTPS servers must chain to."""
     global _ca_der
     _ca_der = der
+
+
+def set_unverified(flag):
+    """True: HTTPS without a CA is encrypted but the server is not authenticated (explicit)."""
+    global _unverified
+    _unverified = bool(flag)
 
 
 class HttpError(OSError):
@@ -62,7 +72,11 @@ def _connect(scheme, host, port, timeout):
 def _wrap_tls(sock, host):
     import ssl
 
-    if not hasattr(ssl, "SSLContext"):  # MicroPython before 1.23
+    if _ca_der is None and not _unverified:
+        raise OSError("TLS: no CA configured to verify " + host + " (set tls_ca)")
+    if not hasattr(ssl, "SSLContext"):  # MicroPython before 1.23: cannot verify
+        if not _unverified:
+            raise OSError("TLS: this MicroPython cannot verify servers (needs 1.23+)")
         return ssl.wrap_socket(sock, server_hostname=host)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if _ca_der is None:

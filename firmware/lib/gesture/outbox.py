@@ -9,8 +9,13 @@ to make room and `dropped` (persisted, reported in telemetry) counts it; the new
 most useful and the sequence gap shows the server what was lost.
 
 Files: `<name>.log` (`<seq> <json>` a line, appended on put; rewritten without delivered
-records once it grows) and `<name>.state` (`{"next_seq", "acked", "dropped"}`, replaced
-atomically on ack/drop). A line torn by a power cut is skipped and the log rewritten.
+records once it grows), `<name>.state` (`{"next_seq", "acked", "dropped", "dead"}`, replaced
+atomically on ack/drop) and `<name>.dead`, the dead-letter file: records the API rejected as
+invalid, one JSON line each (`{"seq", "status", "error", "record"}`), kept on flash and counted
+in `dead` (reported in telemetry), never deleted by the firmware. A line torn by a power cut is
+skipped and the log rewritten. A power cut between writing a dead letter and removing its
+record from the log leaves it in both: it is sent again, rejected again and set aside twice
+(never lost).
 """
 
 import json
@@ -48,6 +53,8 @@ class Outbox:
         self.acked = 0  # every seq <= acked is delivered or dropped
         self.next_seq = 1
         self.dropped = 0
+        self.dead = 0  # records moved to the dead-letter file
+        self.dead_path = directory + "/" + name + ".dead"
         self._log_lines = 0
         storage.makedirs(directory)
         self._load()
@@ -58,6 +65,7 @@ class Outbox:
                 state = json.load(f)
             self.acked, self.dropped = state["acked"], state["dropped"]
             self.next_seq = state["next_seq"]
+            self.dead = state.get("dead", 0)
         torn = False
         if storage.exists(self._log):
             with open(self._log, "rb") as f:
@@ -135,22 +143,57 @@ class Outbox:
         if not self._head and self.count:
             self._refill()
 
-    def update_records(self, fn):
-        """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up)."""
-        if not self.count:
-            return
+    def set_aside(self, indices, status, errors):
+        """Move the head records at these indices (0 = oldest) to the dead-letter file, with
+        the status and the API's error for each (errors[i]); the others stay queued in order."""
+        chosen = [i for i in sorted(set(indices)) if 0 <= i < len(self._head)]
+        if not chosen:
+            return 0
+        seqs = set()
+        with open(self.dead_path, "ab") as f:
+            for i in chosen:
+                seq, record = self._head[i]
+                seqs.add(seq)
+                f.write(
+                    b'{"seq":%d,"status":%d,"error":%s,"record":%s}\n'
+                    % (seq, status, json.dumps(errors.get(i)).encode(), record)
+                )
+        self._rewrite(lambda seq, record: None if seq in seqs else record)
+        self.dead += len(seqs)
+        self._save_state()
+        return len(seqs)
+
+    def _rewrite(self, fn):
+        """Rewrite the queued part of the log through fn(seq, record bytes) -> bytes or None
+        (None removes the record); then reload the head from it."""
         tmp = self._log + ".tmp"
+        kept = 0
         with open(tmp, "wb") as out, open(self._log, "rb") as f:
             for line in f:
                 parsed = _parse(line)
                 if parsed is not None and parsed[0] > self.acked:
-                    record = json.loads(parsed[1])
-                    fn(record)
-                    out.write(b"%d %s\n" % (parsed[0], json.dumps(record, separators=(",", ":"))))
+                    record = fn(*parsed)
+                    if record is not None:
+                        out.write(b"%d %s\n" % (parsed[0], record))
+                        kept += 1
         storage.replace(tmp, self._log)
-        self._log_lines = self.count
+        self.count = kept
+        self._log_lines = kept
         self._head = []
-        self._refill()
+        if kept:
+            self._refill()
+
+    def update_records(self, fn):
+        """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up)."""
+        if not self.count:
+            return
+
+        def change(seq, line):
+            record = json.loads(line)
+            fn(record)
+            return json.dumps(record, separators=(",", ":")).encode()
+
+        self._rewrite(change)
 
     def _drop_oldest(self):
         if not self._head:
@@ -175,7 +218,12 @@ class Outbox:
                         return
 
     def _save_state(self):
-        state = {"next_seq": self.next_seq, "acked": self.acked, "dropped": self.dropped}
+        state = {
+            "next_seq": self.next_seq,
+            "acked": self.acked,
+            "dropped": self.dropped,
+            "dead": self.dead,
+        }
         storage.write_atomic(self._state, json.dumps(state))
 
     def _compact(self):

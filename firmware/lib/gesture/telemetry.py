@@ -1,5 +1,6 @@
 """Heartbeat records: acceleration RMS per axis over the recent sample history, free heap,
-uptime, model version, queue length and dropped records (the API's Telemetry model)."""
+uptime, model version, queue length, dropped and dead-lettered events, rejected-key answers
+(the API's Telemetry model)."""
 
 import gc
 import math
@@ -27,15 +28,19 @@ def acc_rms(ring, count):
     }
 
 
-def heartbeat(t_ms, ring, uptime_s, model_version, queue_len, dropped, gestures=()):
-    """One telemetry record; `gestures`: the vocabulary of the model running (its classes)."""
+def heartbeat(
+    ring, uptime_s, model_version, queue_len, dropped, dead_letters, auth_failures, gestures=()
+):
+    """One telemetry record (the caller stamps its time); `gestures`: the running model's
+    vocabulary (its classes; idle left out)."""
     return {
-        "t_ms": t_ms,
         "acc_rms": acc_rms(ring, ring.capacity),
         "free_heap": gc.mem_free(),
         "uptime_s": uptime_s,
         "model_version": model_version,
         "queue_len": queue_len,
         "dropped": dropped,
+        "dead_letters": dead_letters,
+        "auth_failures": auth_failures,
         "gestures": [g for g in gestures if g != "idle"],
     }

@@ -141,3 +141,128 @@ def test_kick_wifi_reconnects_without_waiting():
     del CALLS[:]
     netboot.kick_wifi({"ssid": "net", "password": "pw"})
     assert CALLS == [("connect", "net")]
+
+
+class _DeadWLAN(_WLAN):
+    def isconnected(self):
+        return False
+
+
+def test_wifi_that_never_connects_gives_up_after_its_retries():
+    del CALLS[:]
+    _Network.WLAN = _DeadWLAN
+    try:
+        wifi = {"ssid": "net", "password": "pw", "timeout_s": 1, "retries": 3}
+        lines = []
+        assert netboot.connect_wifi(wifi, log=lines.append) is False
+        assert CALLS.count(("connect", "net")) == 3 and len(lines) == 3
+    finally:
+        _Network.WLAN = _WLAN
+
+
+def test_ntp_that_never_answers_gives_up_after_its_retries():
+    _Ntptime.fail = 99
+    lines = []
+    try:
+        assert netboot.sync_time("ntp.example", retries=3, log=lines.append) is False
+        assert len(lines) == 3 and "110" in lines[0]
+    finally:
+        _Ntptime.fail = 0
+
+
+def test_boot_reports_wifi_and_ntp_failures_and_returns_unsynced():
+    from gesture import app, config
+
+    cfg = config.merge(config.DEFAULTS, {"api_url": "https://a", "api_key": "k"})
+    logged = []
+    app.log = lambda *parts: logged.append(" ".join(str(p) for p in parts))
+    _Network.WLAN = _DeadWLAN
+    try:
+        assert app.boot(cfg) is False
+        assert any(line.startswith("gs-wifi failed") for line in logged), logged
+        _Network.WLAN = _WLAN
+        _Ntptime.fail = 99
+        del logged[:]
+        assert app.boot(cfg) is False
+        assert any(line.startswith("gs-ntp failed") for line in logged), logged
+        _Ntptime.fail = 0
+        assert app.boot(cfg) is True
+    finally:
+        _Network.WLAN = _WLAN
+        _Ntptime.fail = 0
+        app.log = print
+
+
+class _Gmtime2000:
+    """The ESP32's time module: the epoch is 2000-01-01, time_ns counts from there."""
+
+    @staticmethod
+    def gmtime(t=0):
+        return (2000, 1, 1, 0, 0, 0, 5, 1)
+
+    @staticmethod
+    def time_ns():
+        return 830_000_000 * 1_000_000_000  # 2026-04-20T... counted from 2000
+
+
+def test_the_esp32_epoch_2000_is_moved_to_1970():
+    saved_time = sys.modules.get("time")
+    with open(netboot.__file__) as f:
+        source = f.read()
+    esp = {"__name__": "netboot_on_esp32"}
+    sys.modules["time"] = _Gmtime2000  # what `import time` finds while the module loads
+    try:
+        exec(source, esp)
+    finally:
+        if saved_time is None:
+            del sys.modules["time"]
+        else:
+            sys.modules["time"] = saved_time
+    assert esp["EPOCH_OFFSET_S"] == 946684800
+    assert esp["epoch_ms"]() == (830_000_000 + 946_684_800) * 1000
+    assert netboot.EPOCH_OFFSET_S == 0  # the unix port counts from 1970 already
+
+
+class _Dog:
+    fed = 0
+
+    def feed(self):
+        _Dog.fed += 1
+
+
+def test_the_board_loop_survives_an_iteration_that_raises():
+    from gesture import app as app_mod
+
+    class _Board:
+        slept = []
+
+        def sleep_ms(self, ms):
+            self.slept.append(ms)
+
+    steps = []
+
+    def step():
+        steps.append(1)
+        if len(steps) == 1:
+            raise OSError(28)  # ENOSPC: flash full
+
+    class _Loop(app_mod.App):
+        def __init__(self):  # only what loop_once uses
+            pass
+
+    fake = _Loop()
+    fake.cfg = {"loop_ms": 50}
+    fake.board = _Board()
+    fake.errors = 0
+    fake.step = step
+    logged = []
+    app_mod.log = lambda *parts: logged.append(" ".join(str(p) for p in parts))
+    try:
+        dog = _Dog()
+        fake.loop_once(dog)
+        fake.loop_once(dog)
+    finally:
+        app_mod.log = print
+    assert len(steps) == 2 and fake.errors == 1 and _Dog.fed == 2
+    assert logged == ["gs-error OSError(28,)"] or logged[0].startswith("gs-error OSError"), logged
+    assert fake.board.slept == [1000, 50, 50]

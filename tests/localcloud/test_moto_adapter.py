@@ -1,4 +1,4 @@
-"""pipeline.moto_adapter: the moto 5.2.5 gaps it fills, on tiny machines of its own."""
+"""localcloud.moto_adapter: the moto 5.2.5 gaps it fills, on tiny machines of its own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import moto
 import pytest
 from moto import mock_aws
 
-from pipeline.moto_adapter import MOTO_VERSION, BuildResult, patched_moto
+from localcloud.moto_adapter import MOTO_VERSION, BuildResult, patched_moto
 
 ROLE = "arn:aws:iam::123456789012:role/test"
 

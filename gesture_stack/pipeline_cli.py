@@ -52,7 +52,7 @@ def parse_input(text: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.runner import LocalPipeline
+    from localcloud.stepfunctions import LocalPipeline
 
     payload = parse_input(args.input)
     with LocalPipeline(retry_delay_scale=args.retry_delay_scale) as pipeline:

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 
 import boto3
 
-from pipeline import local_stack
-from pipeline.local_build import LocalCodeBuild
-from pipeline.moto_adapter import RunBuild, patched_moto
+from localcloud import stack as local_stack
+from localcloud.codebuild import LocalCodeBuild
+from localcloud.moto_adapter import RunBuild, patched_moto
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _FAILURE_DETAILS = ("taskFailedEventDetails", "executionFailedEventDetails")
@@ -81,14 +81,14 @@ class LocalPipeline:
         self.sfn = boto3.client("stepfunctions", region_name=local_stack.REGION)
         codebuild = boto3.client("codebuild", region_name=local_stack.REGION)
         self.dynamodb = boto3.client("dynamodb", region_name=local_stack.REGION)
-        local_stack.create_tables(self.dynamodb, self.stage)
+        local_stack.create_storage(
+            self.dynamodb, self.s3, self.bucket, local_stack.REGION, self.stage
+        )
         self.codebuild = self._run_build or self._local_codebuild()
         patch = patched_moto(self.codebuild, self.retry_delay_scale)
         patch.__enter__()
         self._stack.append(lambda: patch.__exit__(None, None, None))
-        self.values = local_stack.create_stack(
-            self.sfn, codebuild, self.s3, self.bucket, self.stage
-        )
+        self.values = local_stack.create_pipeline(self.sfn, codebuild, self.bucket, self.stage)
         return self
 
     def __exit__(self, *exc) -> None:

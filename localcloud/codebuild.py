@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.moto_adapter import BuildResult
+from localcloud.moto_adapter import BuildResult
 
 LOCAL_PHASES = ("pre_build", "build", "post_build")
 
@@ -60,7 +60,7 @@ def _kill_group(pid: int) -> None:
 
 @dataclass
 class LocalCodeBuild:
-    """Callable(project name, overrides) -> BuildResult for `pipeline.moto_adapter`."""
+    """Callable(project name, overrides) -> BuildResult for `localcloud.moto_adapter`."""
 
     repo: Path
     buildspecs: dict[str, Path]  # project name -> buildspec path (relative to repo)

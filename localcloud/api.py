@@ -10,7 +10,7 @@ Like API Gateway, a private route without a valid key gets 403 before any handle
 id goes to the handler as requestContext.identity.apiKeyId. S3 URLs in responses (presigned model
 downloads) are rewritten to `<url>/_s3/<key>`, served here from the same bucket.
 
-From a shell: `python -m gesture_stack.localapi --port 8000 --device dev-1 [--model DIR]` prints
+From a shell: `python -m localcloud.api --port 8000 --device dev-1 [--model DIR]` prints
 the URL and each device's key and serves until Ctrl-C.
 """
 
@@ -19,214 +19,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib
 import json
-import os
 import re
 import secrets
 import threading
 import time
 import traceback
-import uuid
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import yaml
+from localcloud.aws import local_aws
+from localcloud.lambda_runtime import LambdaContext, apply_environment, rest_event
+from localcloud.stack import SERVICE, load_routes
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SERVICE = "gesture-stack"
-LOCAL_STAGE = "local"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
-
-
-def load_infra(name: str) -> dict:
-    """infra/<name>.yml as plain data (the files use long-form intrinsics only)."""
-    return yaml.safe_load((REPO_ROOT / "infra" / f"{name}.yml").read_text())
-
-
-def resolve_name(template: str, stage: str = LOCAL_STAGE) -> str:
-    return template.replace("${self:service}", SERVICE).replace("${sls:stage}", stage)
-
-
-def table_definitions(stage: str = LOCAL_STAGE) -> dict[str, dict]:
-    """CreateTable arguments per logical id, straight from infra/storage.yml."""
-    tables = {}
-    for logical_id, resource in load_infra("storage")["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        props = resource["Properties"]
-        spec = {
-            "TableName": resolve_name(props["TableName"], stage),
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        tables[logical_id] = spec
-    return tables
-
-
-def create_storage(dynamodb, s3, bucket: str, region: str, stage: str = LOCAL_STAGE) -> None:
-    """Create every table of infra/storage.yml and the data bucket (moto or a fresh account)."""
-    for spec in table_definitions(stage).values():
-        dynamodb.create_table(**spec)
-    config = {} if region == "us-east-1" else {"LocationConstraint": region}
-    s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
-
-
-@contextmanager
-def local_aws(aws: bool = False):
-    """In-process moto with every table and the bucket (or, with aws=True, the real account).
-
-    Handlers read their settings and clients fresh inside (functions.wiring is reset).
-    """
-    from functions import wiring
-    from functions.settings import get_settings
-
-    for name in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
-        os.environ.setdefault(name, "true")
-    mock = None
-    if not aws:
-        from moto import mock_aws
-
-        mock = mock_aws()
-        mock.start()
-    wiring.reset()
-    try:
-        if mock is not None:
-            settings = get_settings()
-            create_storage(wiring.dynamodb(), wiring.s3(), settings.data_bucket, settings.region)
-        yield
-    finally:
-        if mock is not None:
-            mock.stop()
-        wiring.reset()
-
-
-@dataclass(frozen=True)
-class Route:
-    function: str
-    handler: str  # "functions/ingest.handler"
-    method: str
-    path: str
-    private: bool
-
-    def load(self):
-        module, _, attr = self.handler.partition(".")
-        return getattr(importlib.import_module(module.replace("/", ".")), attr)
-
-
-def load_routes() -> list[Route]:
-    routes = []
-    for name, spec in load_infra("functions").items():
-        for event in spec.get("events", []):
-            http = event.get("http")
-            if http:
-                path = "/" + http["path"].strip("/")
-                routes.append(
-                    Route(
-                        name,
-                        spec["handler"],
-                        http["method"].upper(),
-                        path,
-                        http.get("private", False),
-                    )
-                )
-    return routes
-
-
-def apply_environment(function: str) -> dict[str, str]:
-    """Set (where unset) the plain values of a function's `environment` in infra/functions.yml,
-    as Lambda would; values that need the framework (`${...}`) are left to the settings' local
-    defaults."""
-    spec = load_infra("functions")[function].get("environment") or {}
-    plain = {
-        name: str(value)
-        for name, value in spec.items()
-        if isinstance(value, str | int) and "${" not in str(value)
-    }
-    for name, value in plain.items():
-        os.environ.setdefault(name, value)
-    return plain
-
-
-@dataclass
-class LambdaContext:
-    """What the Lambda runtime passes as `context` (the fields Powertools reads)."""
-
-    function_name: str = "local"
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-    timeout_ms: int = 10_000
-    invoked_function_arn: str = ""
-
-    def __post_init__(self):
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:eu-west-1:123456789012:function:{self.function_name}"
-        )
-        self._deadline = time.monotonic() + self.timeout_ms / 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def rest_event(
-    method: str,
-    path: str,
-    *,
-    resource: str | None = None,
-    query: dict[str, list[str]] | None = None,
-    headers: dict[str, str] | None = None,
-    body: bytes | str | None = None,
-    api_key_id: str | None = None,
-    stage: str = LOCAL_STAGE,
-) -> dict:
-    """An API Gateway REST (v1) proxy event, as API Gateway builds it."""
-    headers = dict(headers or {})
-    query = query or {}
-    encoded = False
-    if isinstance(body, bytes):
-        try:
-            body = body.decode()
-        except UnicodeDecodeError:
-            body, encoded = base64.b64encode(body).decode(), True
-    request_id = str(uuid.uuid4())
-    return {
-        "resource": resource or path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource or path,
-            "httpMethod": method,
-            "path": f"/{stage}{path}",
-            "stage": stage,
-            "requestId": request_id,
-            "extendedRequestId": request_id,
-            "accountId": "123456789012",
-            "apiId": "localapi00",
-            "protocol": "HTTP/1.1",
-            "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {
-                "apiKeyId": api_key_id,
-                "sourceIp": "127.0.0.1",
-                "userAgent": headers.get("User-Agent", headers.get("user-agent")),
-            },
-        },
-        "body": body,
-        "isBase64Encoded": encoded,
-    }
 
 
 class LocalApi:
@@ -400,7 +207,7 @@ def _make_request_handler(api: LocalApi):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m gesture_stack.localapi`: serve the API locally until Ctrl-C."""
+    """`python -m localcloud.api`: serve the API locally until Ctrl-C."""
     import argparse
 
     parser = argparse.ArgumentParser(description="The gesture-stack API on localhost, over moto.")

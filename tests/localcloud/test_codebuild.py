@@ -1,11 +1,11 @@
-"""pipeline.local_build: a buildspec's commands as one local bash process."""
+"""localcloud.codebuild: a buildspec's commands as one local bash process."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from pipeline.local_build import BuildspecError, LocalCodeBuild
+from localcloud.codebuild import BuildspecError, LocalCodeBuild
 
 
 def codebuild(tmp_path, phases: dict, exported=("RESULT",), **kw) -> LocalCodeBuild:

@@ -16,7 +16,7 @@ build in moto's CodeBuild, runs it with `run_build` (the local buildspec runner)
 task with the build, or `States.TaskFailed` with the build as the cause. Two local speed-ups:
 Retry waits are scaled (0 = retry at once) and a parent checks its child every 50 ms instead
 of 0.5 s. It refuses any other moto version: these are private classes, so a moto upgrade
-must re-check this file (tests/pipeline/test_moto_adapter.py shows whether a gap remains).
+must re-check this file (tests/localcloud/test_moto_adapter.py shows whether a gap remains).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class CodeBuildService(StateTaskServiceCallback):
         # expects a .waitForTaskToken endpoint, which CodeBuild does not have.) The state's
         # TimeoutSeconds, Retry and Catch apply around this call as for any task.
         if _run_build is None:
-            raise RuntimeError("no local build runner: use pipeline.moto_adapter.patched_moto")
+            raise RuntimeError("no local build runner: use localcloud.moto_adapter.patched_moto")
         build = dict(env.stack.pop()["Build"])
         overrides = {
             item["name"]: item.get("value", "")
@@ -237,7 +237,7 @@ def patched_moto(run_build: RunBuild, retry_delay_scale: float = 1.0) -> Iterato
     """Within this block, moto's interpreter runs `states` and `codebuild` tasks as AWS does."""
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(
-            f"pipeline.moto_adapter is written for moto {MOTO_VERSION}, found {moto.__version__}:"
+            f"localcloud.moto_adapter is written for moto {MOTO_VERSION}, found {moto.__version__}:"
             " re-check the gaps it fills before changing MOTO_VERSION"
         )
     global _run_build

@@ -1,10 +1,10 @@
-"""pipeline.local_stack: local names and definitions come from the deployed files."""
+"""localcloud.stack: local names and definitions come from the deployed files."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline import local_stack
+from localcloud import stack as local_stack
 
 
 def test_placeholders_are_filled_like_fn_sub_and_an_unknown_one_is_an_error():

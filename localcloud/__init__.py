@@ -1,0 +1,1 @@
+"""The AWS stack emulated on a laptop (see localcloud/README.md)."""
