@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from functions.exceptions import InvalidInput
+from functions.models.common import ItemError
 
 IDLE = "idle"  # a model's class for "no gesture": never an event
 SCHEMA = 1
@@ -28,10 +29,16 @@ def merged(document: dict | None, version: str, classes: Iterable[str]) -> dict:
 
 
 def check_known(names: Iterable[tuple[str, str]], known: frozenset[str]) -> None:
-    """400 naming the first gesture no published model knows; names are (field, gesture)."""
-    for field, name in names:
-        if name not in known:
-            allowed = ", ".join(sorted(known)) or "none (no model published yet)"
-            raise InvalidInput(
-                f"unknown gesture {name!r}: the fleet's models know {allowed}", field=field
-            )
+    """400 naming every gesture no published model knows; names are (field, gesture) in item
+    order (one InvalidInput, an ItemError per bad item)."""
+    allowed = ", ".join(sorted(known)) or "none (no model published yet)"
+    bad = [
+        ItemError(
+            index=index, field=field,
+            message=f"unknown gesture {name!r}: the fleet's models know {allowed}",
+        )
+        for index, (field, name) in enumerate(names)
+        if name not in known
+    ]  # fmt: skip
+    if bad:
+        raise InvalidInput(bad[0].message, field=bad[0].field, errors=bad)

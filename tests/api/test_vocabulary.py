@@ -35,6 +35,8 @@ def test_unknown_gesture_is_a_400_that_names_it(aws, lambda_context):
     body = json.loads(response["body"])
     assert "'shake'" in body["message"] and body["field"] == "events[0].gesture"
     assert "circle" in body["message"]  # says what the fleet knows
+    assert [e["index"] for e in body["errors"]] == list(range(len(body["errors"])))  # each one
+    assert len(body["errors"]) == len(json.loads(with_gesture("shake")["body"])["events"])
 
 
 def test_a_published_release_adds_its_gestures(aws, lambda_context, tmp_path):
