@@ -85,7 +85,7 @@ deploy: install ## deploy the stack to AWS (needs credentials): make deploy STAG
 	npx osls deploy --stage $(STAGE)
 
 flash: install ## compile the firmware and copy it to a board: make flash PORT=/dev/ttyUSB0 MODEL=build/model
-	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),)
+	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),) $(if $(CONFIG),--config $(CONFIG),)
 
 clean: ## remove installed tools and build output
 	rm -rf .tools $(VENV) node_modules build .serverless .pytest_cache .ruff_cache

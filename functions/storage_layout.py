@@ -8,7 +8,7 @@ Raw layer (device uploads, one JSON object per window, written by POST /samples)
     `date` is the UTC day of the window's device time t_ms; the object is the validated
     SampleWindow plus "device_id" and "received_at" (ISO time). Same window -> same key.
 
-Models (written by the pipeline or LocalApi.publish_model):
+Models (written by the pipeline or LocalCloud.publish_model):
     models/<version>/manifest.json, model.py, model.mpy, report.html, vectors.json, ...
     models/current.json = {"schema": 1, "version": "<version>", "prefix": "models/<version>/"}
     The pointer is written last, so a reader never sees a version whose files are missing.

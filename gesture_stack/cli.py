@@ -14,6 +14,7 @@ PARTS = (
     "training.cli",  # train, detect
     "gesture_stack.device",  # replay, device, flash
     "gesture_stack.pipeline_cli",  # pipeline, pipeline-source
+    "gesture_stack.cloud_cli",  # up, devices
     "gesture_stack.demo",  # demo
 )
 

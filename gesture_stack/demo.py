@@ -211,7 +211,7 @@ def write_page(demo: DemoRun) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from localcloud.api import LocalApi
+    from localcloud.server import LocalCloud
 
     started = time.perf_counter()
     demo = DemoRun(out=args.out, grid=args.grid)
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     train_dir, recording = make_data(demo)
     model = train_model(demo, train_dir)
     expected = detect_on_host(demo, model, recording)
-    with LocalApi(port=0) as api:
+    with LocalCloud(port=0) as api:
         key = api.add_device(DEMO_DEVICE)
         device_against_api(demo, api, key, model, recording, expected)
         retrained = run_pipeline(demo)

@@ -2,8 +2,12 @@
 copied to a board.
 
     gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
+<<<<<<< HEAD
     gesture-stack device --api URL --key KEY --recording FILE [--model DIR]
         # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
+=======
+    gesture-stack device (--api URL --key KEY | --config FILE) --recording FILE [--model DIR]
+>>>>>>> cloud
     gesture-stack flash --port PORT [--model DIR] [--config FILE] [--dry-run]
 """
 
@@ -43,8 +47,13 @@ def register(subparsers) -> None:
     device = subparsers.add_parser(
         "device", help="run one simulated device (the firmware under micropython) against an API"
     )
-    device.add_argument("--api", required=True, help="API base URL, e.g. http://127.0.0.1:8000")
-    device.add_argument("--key", required=True, help="the device's API key")
+    device.add_argument("--api", help="API base URL, e.g. http://127.0.0.1:8000")
+    device.add_argument("--key", help="the device's API key")
+    device.add_argument(
+        "--config",
+        type=Path,
+        help="a firmware config.json (e.g. from `devices add --config-out`): its api_url, api_key",
+    )
     device.add_argument("--recording", type=Path, required=True, help="recording CSV to replay")
     device.add_argument("--model", type=Path, help="initial model folder (default: OTA at boot)")
     device.add_argument("--state", type=Path, help="device flash folder kept between runs")
@@ -192,11 +201,26 @@ def simulate_device(
     return run_firmware(config, state, stream=echo or (lambda line: None))
 
 
+def api_settings(args: argparse.Namespace) -> tuple[str, str]:
+    """The API URL and key: --api/--key, else the firmware config given with --config."""
+    api, key = args.api, args.key
+    if args.config is not None:
+        try:
+            config = json.loads(args.config.read_text())
+        except ValueError as exc:
+            raise DeviceError(f"{args.config}: not JSON ({exc})") from None
+        api, key = api or config.get("api_url"), key or config.get("api_key")
+    if not api or not key:
+        raise DeviceError("give --api and --key, or --config with api_url and api_key")
+    return api, key
+
+
 def cmd_device(args: argparse.Namespace) -> int:
     state = args.state or Path(tempfile.mkdtemp(prefix="gs-device-"))
+    api, key = api_settings(args)
     result = simulate_device(
-        args.api,
-        args.key,
+        api,
+        key,
         args.recording,
         model=args.model,
         state=state,

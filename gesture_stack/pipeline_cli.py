@@ -1,4 +1,4 @@
-"""`gesture-stack pipeline`: run the Step Functions machines locally against moto."""
+"""`gesture-stack pipeline`: run the Step Functions machines locally (moto, or the local cloud)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def register(subparsers) -> None:
         "--machine", default="main", choices=("main", "collect", "retrain"), help="what to start"
     )
     parser.add_argument("--name", help="execution name = run id (default: run-<time>-<hex>)")
+    parser.add_argument(
+        "--endpoint",
+        help="run on the local cloud at this URL (`gesture-stack up`), so collect reads what "
+        "devices posted there (default: an empty in-process moto)",
+    )
     parser.add_argument(
         "--retry-delay-scale",
         type=float,
@@ -55,14 +60,27 @@ def run(args: argparse.Namespace) -> int:
     from localcloud.stepfunctions import LocalPipeline
 
     payload = parse_input(args.input)
-    with LocalPipeline(retry_delay_scale=args.retry_delay_scale) as pipeline:
+    with LocalPipeline(
+        retry_delay_scale=args.retry_delay_scale, endpoint=args.endpoint
+    ) as pipeline:
         result = pipeline.run(payload, machine=args.machine, name=args.name)
     print(result.status)
     if result.status == "SUCCEEDED":
         print(json.dumps(result.output, indent=2, sort_keys=True))
+        collected = _collect_result(result.output)
+        if collected is not None:
+            print(f"collected events={collected.get('events')} windows={collected.get('windows')}")
         return 0
     print(json.dumps({"error": result.error, "cause": result.cause}, indent=2))
     return 1
+
+
+def _collect_result(output) -> dict | None:
+    """The collect job's result in the machine's output (main or the collect machine)."""
+    if not isinstance(output, dict):
+        return None
+    result = output.get("collect", {}).get("output", {}).get("result") or output.get("result")
+    return result if isinstance(result, dict) and "events" in result else None
 
 
 def run_source(args: argparse.Namespace) -> int:

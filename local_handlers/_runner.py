@@ -1,10 +1,17 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
 By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
+<<<<<<< HEAD
 the sample devices of events/devices.json (plus a tiny demo model, whose classes are the sample
 events' gestures, and the sample batch already stored for `query`); with --aws (or
 AWS_ENDPOINT_URL set) against the account or endpoint your AWS settings point at (nothing is
 created there).
+=======
+the sample devices of events/devices.json (plus a tiny demo model for `model`, and the sample
+batch already stored for `query`); with --endpoint URL against the local cloud of
+`gesture-stack up` (the sample devices are registered there); with --aws (or AWS_ENDPOINT_URL
+set) against the account or endpoint your AWS settings point at (nothing is created there).
+>>>>>>> cloud
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
 
@@ -21,7 +28,7 @@ from pathlib import Path
 
 from localcloud.aws import local_aws
 from localcloud.lambda_runtime import LambdaContext, apply_environment
-from localcloud.stack import load_routes
+from localcloud.stack import REGION, load_routes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -90,13 +97,28 @@ def run(function: str, argv: list[str] | None = None) -> int:
         type=Path,
         help=f"event JSON files, run in order (default: events/{function}/valid.json)",
     )
-    parser.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
+    where.add_argument(
+        "--endpoint", help="the local cloud's URL (`gesture-stack up`): its tables and bucket"
+    )
     args = parser.parse_args(argv)
     paths = args.events or [EVENTS_DIR / function / "valid.json"]
+    if args.endpoint:
+        # the local cloud's AWS endpoint accepts any credentials: never send real ones there
+        os.environ.update(
+            AWS_ENDPOINT_URL=args.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SESSION_TOKEN="testing",
+            AWS_DEFAULT_REGION=REGION,
+        )
     aws = args.aws or bool(os.environ.get("AWS_ENDPOINT_URL"))
     apply_environment(function)
     handler = load_handler(function)
     with local_aws(aws):
+        if args.endpoint:
+            seed_devices()  # the sample events' key ids, so their device is known there
         if not aws:
             seed_devices()
             publish_demo_model()

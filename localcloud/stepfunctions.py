@@ -9,10 +9,11 @@ is printed as it runs (like the console's graph).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +23,12 @@ from localcloud import stack as local_stack
 from localcloud.codebuild import LocalCodeBuild
 from localcloud.moto_adapter import RunBuild, patched_moto
 
+# The local cloud's AWS endpoint accepts any SigV4 credentials; never send real ones there.
+ENDPOINT_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "aws_session_token": "testing",
+}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _FAILURE_DETAILS = ("taskFailedEventDetails", "executionFailedEventDetails")
 
@@ -41,11 +48,75 @@ def new_run_id() -> str:
     return f"run-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-class LocalPipeline:
-    """The pipeline's machines, projects and bucket in an embedded moto (see module docstring).
+def local_codebuild(
+    endpoint_url: str,
+    bucket: str,
+    log: Callable[[str], None],
+    stage: str = local_stack.LOCAL_STAGE,
+    job_environment: dict[str, str] | None = None,
+) -> LocalCodeBuild:
+    """CodeBuild projects as local processes whose AWS is `endpoint_url`."""
+    projects = local_stack.project_specs(bucket, stage)
+    env = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": local_stack.REGION,
+        "AWS_REGION": local_stack.REGION,
+        "PYTHONUNBUFFERED": "1",
+    }
+    environment = {**env, **{k: v for p in projects for k, v in p.environment.items()}}
+    environment.update(job_environment or {})
+    return LocalCodeBuild(
+        repo=local_stack.REPO,
+        buildspecs={p.name: p.buildspec for p in projects},
+        environment=environment,
+        log=log,
+    )
 
-    run_build replaces the local CodeBuild (tests); retry_delay_scale shrinks Retry waits
-    (the machines wait 30-60 s before retrying a failed build; 0 skips the wait locally).
+
+@contextlib.contextmanager
+def create_local_pipeline(
+    endpoint_url: str,
+    bucket: str,
+    log: Callable[[str], None] = print,
+    run_build: RunBuild | None = None,
+    retry_delay_scale: float = 0.0,
+    stage: str = local_stack.LOCAL_STAGE,
+    job_environment: dict[str, str] | None = None,
+) -> Iterator[dict[str, str]]:
+    """Inside a running moto: the projects and machines, with CodeBuild tasks run by
+    `run_build` (default: local processes against `endpoint_url`). Yields the placeholder
+    values (machine ARNs by logical id)."""
+    build = run_build or local_codebuild(endpoint_url, bucket, log, stage, job_environment)
+    restore_logs = local_stack.quiet_moto_logs()
+    try:
+        with patched_moto(build, retry_delay_scale):
+            sfn = boto3.client("stepfunctions", region_name=local_stack.REGION)
+            codebuild = boto3.client("codebuild", region_name=local_stack.REGION)
+            existing = {m["name"] for m in sfn.list_state_machines()["stateMachines"]}
+            if local_stack.machine_specs(stage)[0].name in existing:
+                yield _existing_machines(sfn, stage)
+            else:
+                yield local_stack.create_pipeline(sfn, codebuild, bucket, stage)
+    finally:
+        restore_logs()
+
+
+def _existing_machines(sfn, stage: str) -> dict[str, str]:
+    arns = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    return {m.logical_id: arns[m.name] for m in local_stack.machine_specs(stage)}
+
+
+class LocalPipeline:
+    """The pipeline's machines run locally (see module docstring).
+
+    Without `endpoint`: in an embedded moto of its own, jobs as local processes (an empty
+    cloud each time). With `endpoint` (the URL of `gesture-stack up`): the machines of that
+    local cloud, started and watched through its AWS endpoint, so collect reads what devices
+    posted there. run_build replaces the local CodeBuild (tests); retry_delay_scale shrinks
+    Retry waits (the machines wait 30-60 s before retrying a failed build; 0 skips the wait).
     """
 
     def __init__(
@@ -55,65 +126,63 @@ class LocalPipeline:
         log: Callable[[str], None] = print,
         retry_delay_scale: float = 0.0,
         job_environment: dict[str, str] | None = None,
+        endpoint: str | None = None,
     ):
         self.stage = stage
         self.log = log
         self.retry_delay_scale = retry_delay_scale
         self.job_environment = dict(job_environment or {})
         self.bucket = local_stack.local_bucket(stage)
+        self.endpoint = endpoint
         self._run_build = run_build
-        self._stack = []
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> LocalPipeline:
+        if self.endpoint:
+            self._clients(endpoint_url=self.endpoint, **ENDPOINT_CREDENTIALS)
+            self.values = _existing_machines(self.sfn, self.stage)
+            return self
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
-        self._stack.append(local_stack.quiet_moto_logs())
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
-        self._stack.append(mock.stop)
+        self._stack.callback(mock.stop)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
-        self._stack.append(server.stop)
+        self._stack.callback(server.stop)
         host, port = server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
-        self.s3 = boto3.client("s3", region_name=local_stack.REGION)
-        self.sfn = boto3.client("stepfunctions", region_name=local_stack.REGION)
-        codebuild = boto3.client("codebuild", region_name=local_stack.REGION)
-        self.dynamodb = boto3.client("dynamodb", region_name=local_stack.REGION)
+        self._clients()
         local_stack.create_storage(
             self.dynamodb, self.s3, self.bucket, local_stack.REGION, self.stage
         )
-        self.codebuild = self._run_build or self._local_codebuild()
-        patch = patched_moto(self.codebuild, self.retry_delay_scale)
-        patch.__enter__()
-        self._stack.append(lambda: patch.__exit__(None, None, None))
-        self.values = local_stack.create_pipeline(self.sfn, codebuild, self.bucket, self.stage)
+        self.codebuild = self._run_build or local_codebuild(
+            self.endpoint_url,
+            self.bucket,
+            lambda line: self.log(f"{'':9}| {line}"),
+            self.stage,
+            self.job_environment,
+        )
+        self.values = self._stack.enter_context(
+            create_local_pipeline(
+                self.endpoint_url,
+                self.bucket,
+                run_build=self.codebuild,
+                retry_delay_scale=self.retry_delay_scale,
+                stage=self.stage,
+            )
+        )
         return self
 
-    def __exit__(self, *exc) -> None:
-        while self._stack:
-            self._stack.pop()()
+    def _clients(self, **options) -> None:
+        region = local_stack.REGION
+        self.s3 = boto3.client("s3", region_name=region, **options)
+        self.sfn = boto3.client("stepfunctions", region_name=region, **options)
+        self.dynamodb = boto3.client("dynamodb", region_name=region, **options)
 
-    def _local_codebuild(self) -> LocalCodeBuild:
-        projects = local_stack.project_specs(self.bucket, self.stage)
-        env = {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": local_stack.REGION,
-            "AWS_REGION": local_stack.REGION,
-            "PYTHONUNBUFFERED": "1",
-        }
-        environment = {**env, **{k: v for p in projects for k, v in p.environment.items()}}
-        environment.update(self.job_environment)
-        return LocalCodeBuild(
-            repo=local_stack.REPO,
-            buildspecs={p.name: p.buildspec for p in projects},
-            environment=environment,
-            log=lambda line: self.log(f"{'':9}| {line}"),
-        )
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
 
     def machine_arn(self, key: str) -> str:
         return self.values[f"{key.capitalize()}StateMachine"]

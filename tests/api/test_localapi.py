@@ -1,4 +1,4 @@
-"""localcloud.api: HTTP in, API Gateway events to the real handlers, keys checked first."""
+"""localcloud.server: HTTP in, API Gateway events to the real handlers, keys checked first."""
 
 import hashlib
 import json
@@ -8,9 +8,13 @@ import urllib.request
 
 import pytest
 
+<<<<<<< HEAD
 from functions import wiring
 from localcloud.api import LocalApi
+=======
+>>>>>>> cloud
 from localcloud.lambda_runtime import rest_event
+from localcloud.server import LocalCloud
 from localcloud.stack import load_routes
 
 
@@ -41,8 +45,12 @@ def events(*seqs):
 
 @pytest.fixture
 def api():
+<<<<<<< HEAD
     with LocalApi(port=0) as local:
         wiring.models().add_to_vocabulary({"version": "v", "classes": ["idle", "x"]})
+=======
+    with LocalCloud(port=0) as local:
+>>>>>>> cloud
         yield local
 
 
@@ -105,9 +113,16 @@ def test_published_model_downloads_through_the_local_url(api, tmp_path):
     status, headers, data = call(api, "GET", "/model", key)
     assert status == 200 and headers["ETag"] == '"v9"'
     url = json.loads(data)["file"]["url"]
-    assert url.startswith(api.url + "/_s3/")
+    assert url.startswith(api.url + "/gesture-stack-local-data/models/v9/model.mpy?")
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == payload
+    # the object only with the signature, as S3 serves it: no key, a changed one, another object
+    plain = url.partition("?")[0]
+    assert call(api, "GET", plain.removeprefix(api.url))[0] == 403
+    tampered = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
+    assert call(api, "GET", tampered.removeprefix(api.url))[0] == 403
+    other = url.replace("models/v9/model.mpy", "models/current.json")
+    assert call(api, "GET", other.removeprefix(api.url))[0] == 403
     assert call(api, "GET", "/model", key, headers={"If-None-Match": '"v9"'})[0] == 304
 
 

@@ -13,7 +13,7 @@ from fw_harness import (
     write_synthetic_recording,
 )
 
-from localcloud.api import LocalApi
+from localcloud.server import LocalCloud
 
 NEW = "20260303000000-0000a002"
 
@@ -30,7 +30,7 @@ def test_device_against_the_local_api(tmp_path):
     release = write_rules_model(tmp_path / "release", version=NEW)
     (release / "model.py").unlink()  # the release serves model.mpy; GET /model defaults to it
     t0 = int(time.time() * 1000) - 20_000  # the recording ends about now
-    with LocalApi(port=0) as api:
+    with LocalCloud(port=0) as api:
         key = api.add_device("dev-e2e")
         assert api.publish_model(release) == NEW
         config = device_config(tmp_path, api.url, recording, api_key=key, t0_ms=t0)

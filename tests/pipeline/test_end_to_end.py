@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 from functions import storage_layout, wiring
-from localcloud.api import LocalApi
+from localcloud.server import LocalCloud
 from pipeline import run_layout
 from pipeline.training_backend import DEFAULT_BACKEND
 from tests.pipeline.conftest import push_along_x, read_json
@@ -17,7 +17,7 @@ from tests.pipeline.conftest import push_along_x, read_json
 SIGNALS = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
 
 
-def call(api: LocalApi, key: str, method: str, path: str, body=None) -> tuple[int, dict | None]:
+def call(api: LocalCloud, key: str, method: str, path: str, body=None) -> tuple[int, dict | None]:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"x-api-key": key, "content-type": "application/json"}
     request = urllib.request.Request(api.url + path, data=data, method=method, headers=headers)
@@ -32,7 +32,7 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     now = int(time.time() * 1000)
     window = {"t_ms": now, "rate_hz": 100, "signals": SIGNALS, "values": push_along_x()}
     event = {"seq": 1, "gesture": "x", "t_ms": now, "score": 0.9, "model_version": "v0"}
-    with LocalApi(port=0) as api:
+    with LocalCloud(port=0) as api:
         key = api.add_device("dev-1")
         wiring.models().add_to_vocabulary({"version": "v0", "classes": ["idle", "x"]})
         assert call(api, key, "POST", "/samples", {**window, "label": "x"})[0] == 200
