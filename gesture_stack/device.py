@@ -29,6 +29,7 @@ FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 CAPTURE_STEP_MS = 10
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
+SAMPLES_WHILE_LABELLING = 200  # outbox size when recording examples of a gesture
 KEY_REJECTED = 3  # `device` exit status when the API answered 401/403 to the device's key
 
 
@@ -58,6 +59,11 @@ def register(subparsers) -> None:
     device.add_argument("--model", type=Path, help="initial model folder (default: OTA at boot)")
     device.add_argument("--state", type=Path, help="device flash folder kept between runs")
     device.add_argument("--capture", action="store_true", help="upload windows (POST /samples)")
+    device.add_argument(
+        "--label",
+        help="record examples of this gesture (may be new): a window labelled so at each motion "
+        "onset, uploaded (POST /samples)",
+    )
     device.add_argument("--drain-s", type=float, default=30.0, help="delivery time after the end")
     device.set_defaults(func=reporting(cmd_device))
 
@@ -171,6 +177,7 @@ def simulate_device(
     model: Path | None = None,
     state: Path | None = None,
     capture: bool = False,
+    label: str | None = None,
     drain_s: float = 30.0,
     echo=None,
 ) -> subprocess.CompletedProcess:
@@ -194,7 +201,9 @@ def simulate_device(
         "data_dir": "data",
         "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,
         "drain_s": drain_s,
-        "capture": {"enabled": bool(capture)},
+        "capture": {"enabled": bool(capture or label), "label": label},
+        # recording examples: keep every window until it is sent (the default keeps a few)
+        **({"samples_capacity": SAMPLES_WHILE_LABELLING} if label else {}),
         # a local API listens on plain http: an explicit choice, which the firmware logs
         "allow_http": api.startswith("http://"),
     }
@@ -225,6 +234,7 @@ def cmd_device(args: argparse.Namespace) -> int:
         model=args.model,
         state=state,
         capture=args.capture,
+        label=args.label,
         drain_s=args.drain_s,
         echo=lambda line: print(line, end="", flush=True),
     )
