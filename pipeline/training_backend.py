@@ -20,6 +20,7 @@ from functions.storage_layout import parse_raw_sample_key
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
 DENSE_GAP_S = (0.5, 1.5)  # seconds between gestures in the dense (quick succession) streams
+DENSE_SEED_OFFSET = 100  # dense recordings' seeds (and file names) follow the spaced ones
 HELD_DEG = (10.0, 30.0)  # held-differently copies: turned by this much about a random axis
 HELD_NOISE_SI = (0.15, 0.15, 0.15, 1.5, 1.5, 1.5)  # and noisier (m/s^2, deg/s)
 
@@ -67,21 +68,21 @@ def synthetic_set(
     folder: Path, seed: int, count: int, duration_s: float, gestures, copies: int | None = None
 ) -> list[Path]:
     """`count` labelled recordings, half spaced (with handling), half in quick succession,
-    then `copies` (default half) of them again as a device held 10-30 deg off and noisier."""
+    then `copies` (default half) of them again as a device held 10-30 deg off and noisier
+    (`held-<name>`); all in `folder` itself: a folder of recordings, not of clips."""
     from training.augment import held_differently
     from training.recordings import labels_path_for, read_labels, read_recording, write_recording
     from training.synthetic import generate_dataset
 
-    spaced = generate_dataset(folder / "spaced", seed, (count + 1) // 2, duration_s,
-                              gestures=gestures)  # fmt: skip
-    dense = generate_dataset(folder / "dense", seed + 100, count // 2, duration_s,
+    spaced = generate_dataset(folder, seed, (count + 1) // 2, duration_s, gestures=gestures)
+    dense = generate_dataset(folder, seed + DENSE_SEED_OFFSET, count // 2, duration_s,
                              gestures=gestures, gap_s=DENSE_GAP_S)  # fmt: skip
     paths = spaced + dense
     held = []
     for k, path in enumerate(paths[: count // 2 if copies is None else copies]):
         samples = read_recording(path)
         turned = held_differently(samples[:, :6], seed + 200 + k, HELD_DEG, HELD_NOISE_SI)
-        out = folder / "held" / f"held-{path.stem}.csv"
+        out = folder / f"held-{path.stem}.csv"
         events = read_labels(labels_path_for(path))
         held.append(write_recording(out, np.concatenate([turned, samples[:, 6:]], 1), events))
     return paths + held

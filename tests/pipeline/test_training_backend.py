@@ -23,7 +23,10 @@ def test_evaluation_streams_are_fixed_and_half_of_them_dense(tmp_path):
     again = GestureTraining().evaluation_streams(tmp_path / "b", {"evaluation_recordings": 4})
     assert [p.read_bytes() for p in streams] == [p.read_bytes() for p in again]
     spaced, dense, held = streams[:2], streams[2:4], streams[4:]
-    assert [p.parent.name for p in streams] == ["spaced"] * 2 + ["dense"] * 2 + ["held"] * 4
+    assert [p.name for p in streams] == [
+        "synthetic-9000.csv", "synthetic-9001.csv", "synthetic-9100.csv", "synthetic-9101.csv",
+        *(f"held-synthetic-{s}.csv" for s in (9000, 9001, 9100, 9101)),
+    ]  # fmt: skip
     assert min(map(events_in, dense)) > max(map(events_in, spaced))  # same minute, more gestures
     for original, copy in zip(spaced + dense, held, strict=True):  # same gestures, held off
         assert read_labels(labels_path_for(original)) == read_labels(labels_path_for(copy))
@@ -73,3 +76,16 @@ def test_a_window_whose_key_is_not_a_raw_layer_key_is_refused(tmp_path):
     windows.write_text(json.dumps({"key": "../../etc/x.json", "label": "x"}) + "\n")
     with pytest.raises(ValueError, match="not a raw sample key"):
         raw_layer_copy(windows, tmp_path / "data")
+
+
+def test_the_training_data_is_a_folder_of_recordings(tmp_path):
+    """Spaced, dense and held-off recordings side by side: never mistaken for a clip folder."""
+    from pipeline.training_backend import synthetic_set
+    from training.clips import is_clip_folder
+    from training.params import load_params
+    from training.pipeline import load_streams
+
+    synthetic_set(tmp_path, 3, 4, 20.0, ("circle", "x"))
+    streams, source = load_streams(tmp_path, load_params())
+    assert not is_clip_folder(tmp_path) and source["kind"] == "recordings"
+    assert {e.gesture for s in streams for e in s.events} == {"circle", "x"}

@@ -168,7 +168,7 @@ class App:
             self.events.dropped,
             self.events.dead,
             sum(u.auth_failures for u in self.uplinks),
-            self.manifest["classes"] if self.manifest else (),
+            self.detector.classes if self.detector else (),
         )
         self._stamp(record, self.ring.written)
         self.telemetry.put(record)
