@@ -2,12 +2,8 @@
 copied to a board.
 
     gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
-<<<<<<< HEAD
-    gesture-stack device --api URL --key KEY --recording FILE [--model DIR]
-        # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
-=======
     gesture-stack device (--api URL --key KEY | --config FILE) --recording FILE [--model DIR]
->>>>>>> cloud
+        # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
     gesture-stack flash --port PORT [--model DIR] [--config FILE] [--dry-run]
 """
 

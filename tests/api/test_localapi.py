@@ -8,11 +8,7 @@ import urllib.request
 
 import pytest
 
-<<<<<<< HEAD
 from functions import wiring
-from localcloud.api import LocalApi
-=======
->>>>>>> cloud
 from localcloud.lambda_runtime import rest_event
 from localcloud.server import LocalCloud
 from localcloud.stack import load_routes
@@ -45,12 +41,8 @@ def events(*seqs):
 
 @pytest.fixture
 def api():
-<<<<<<< HEAD
-    with LocalApi(port=0) as local:
-        wiring.models().add_to_vocabulary({"version": "v", "classes": ["idle", "x"]})
-=======
     with LocalCloud(port=0) as local:
->>>>>>> cloud
+        wiring.models().add_to_vocabulary({"version": "v", "classes": ["idle", "x"]})
         yield local
 
 
