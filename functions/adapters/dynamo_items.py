@@ -1,4 +1,5 @@
-"""Plain dicts <-> DynamoDB attribute values (strings, numbers, maps) for the low-level client."""
+"""Plain dicts <-> DynamoDB attribute values (strings, numbers, maps, lists) for the low-level
+client."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def _to_value(value) -> dict:
         return {"S": value}
     if isinstance(value, dict):
         return {"M": to_item(value)}
+    if isinstance(value, list | tuple):
+        return {"L": [_to_value(v) for v in value]}
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
@@ -34,4 +37,6 @@ def _from_value(value: dict):
         return float(raw) if any(c in raw for c in ".eE") else int(raw)
     if kind == "M":
         return from_item(raw)
+    if kind == "L":
+        return [_from_value(v) for v in raw]
     return raw
