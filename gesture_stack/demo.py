@@ -44,6 +44,7 @@ FRESH_SEED = 8888  # the recording after the update: old gestures and the new on
 class DemoRun:
     out: Path
     grid: str
+    retrain_grid: str = "compact"
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # step, status, summary
     promotion: str = ""
     new_events: list[dict] = field(default_factory=list)
@@ -58,7 +59,8 @@ def register(subparsers) -> None:
         "demo", help="run the whole system locally (what `make demo` runs)", description=__doc__
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
-    parser.add_argument("--grid", default="tiny", help="training grid (training/params.yml)")
+    parser.add_argument("--grid", default="tiny", help="first model's grid (training/params.yml)")
+    parser.add_argument("--retrain-grid", default="compact", help="the pipeline's retrain grid")
     parser.set_defaults(func=run)
 
 
@@ -76,7 +78,8 @@ def make_data(demo: DemoRun) -> tuple[Path, Path, Path, Path]:
     paths = generate_dataset(train_dir, seed=TRAIN_SEED, count=6, duration_s=60)
     samples, events = generate_recording(DEMO_SEED, 90)
     recording = write_recording(data / "demo-recording.csv", samples, events)
-    new, new_events = generate_recording(CAPTURE_SEED, 120, gestures=(NEW_GESTURE,))
+    # a session of examples: the user performs the new gesture, nothing else
+    new, new_events = generate_recording(CAPTURE_SEED, 180, gestures=(NEW_GESTURE,), handling=False)
     session = write_recording(data / f"capture-{NEW_GESTURE}.csv", new, new_events)
     fresh, fresh_events = generate_recording(
         FRESH_SEED, 90, gestures=(*DEFAULT_GESTURES, NEW_GESTURE)
@@ -206,7 +209,7 @@ def run_pipeline(demo: DemoRun) -> dict:
     payload = {
         "run_data_collect": True,
         "run_data_process": True,
-        "training": {"grid": demo.grid, "recordings": 6, "duration_s": 60},
+        "training": {"grid": demo.retrain_grid, "recordings": 6, "duration_s": 60},
     }
     # Inside the local API's moto: collect exports what the device just sent.
     with LocalPipeline() as pipeline:
@@ -294,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
     from localcloud.server import LocalCloud
 
     started = time.perf_counter()
-    demo = DemoRun(out=args.out, grid=args.grid)
+    demo = DemoRun(out=args.out, grid=args.grid, retrain_grid=args.retrain_grid)
     demo.out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(demo.out / "device", ignore_errors=True)  # a new device: empty flash
     train_dir, recording, session, after = make_data(demo)
