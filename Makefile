@@ -14,7 +14,7 @@ STAGE ?= dev
 CI_AWS := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=eu-west-1 AWS_REGION=eu-west-1
 
 
-.PHONY: help install lock demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
+.PHONY: help install chromium lock demo test lint format pytest package cfn-lint asl-validate mpy bench deploy flash clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,18 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(BIN)/gesture-stack node_modules/.package-lock.json ## install Python (.venv) and Node (node_modules) dependencies
+# Headless Chromium and its WebDriver (Debian packages) for the dashboard's browser tests and
+# screenshots; installed only when missing.
+CHROMIUM_PACKAGES := chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium: ## install headless Chromium and chromedriver (apt-get) when missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(CHROMIUM_PACKAGES); }
+
+install: $(BIN)/gesture-stack node_modules/.package-lock.json chromium ## install Python (.venv), Node (node_modules) and Chromium
 
 demo: install ## run the whole system locally on embedded defaults
 	$(BIN)/gesture-stack demo
@@ -83,6 +94,7 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 
 deploy: install ## deploy the stack to AWS (needs credentials): make deploy STAGE=dev
 	npx osls deploy --stage $(STAGE)
+	$(BIN)/python -m dashboard.publish --stage $(STAGE)
 
 flash: install ## compile the firmware and copy it to a board: make flash PORT=/dev/ttyUSB0 MODEL=build/model
 	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),) $(if $(CONFIG),--config $(CONFIG),)

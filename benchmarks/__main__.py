@@ -16,6 +16,7 @@ BENCHMARKS = {
     "training_model": ["--write", "--seeds", "1,2"],
     "firmware_device": ["--write"],
     "pipeline_local": ["--write"],
+    "localcloud_load": ["--write"],
 }
 
 

@@ -139,6 +139,23 @@ SAMPLES = {
         "GET", "/model", headers={"If-None-Match": '"20251124120000-0badc0de"'}
     ),
     "model/bad": event("GET", "/model", query={"file": ["model.exe"]}),
+    "devices/valid": event("GET", "/devices", key=DASHBOARD),
+    "devices/forbidden-device-key": event("GET", "/devices"),
+    "counts/valid": event(
+        "GET",
+        "/events/counts",
+        key=DASHBOARD,
+        query={"from": [str(NOW_MS - 3_600_000)], "to": [str(NOW_MS)]},
+    ),
+    "counts/one-device": event(
+        "GET", "/events/counts", key=DASHBOARD, query={"device_id": ["esp32-a01"]}
+    ),
+    "counts/bad": event(
+        "GET", "/events/counts", key=DASHBOARD, query={"from": [str(NOW_MS)], "to": ["0"]}
+    ),
+    "counts/forbidden-device-key": event("GET", "/events/counts"),
+    "releases/valid": event("GET", "/models", key=DASHBOARD),
+    "releases/forbidden-device-key": event("GET", "/models"),
 }
 
 

@@ -65,3 +65,23 @@ def _fleet_page(span: query.TimeRange, limit: int, cursor: str | None):
         query.fleet_cursor(last["day"], last["fleet_key"]) if len(records) > limit else None
     )
     return EventPage(items=[to_stored_event(r) for r in page], next_cursor=next_cursor)
+
+
+def fleet_events(span: query.TimeRange, page_size: int = 500):
+    """Every event of the fleet in `span`, newest first, read page by page like GET /events."""
+    return _pages(lambda cursor: _fleet_page(span, page_size, cursor))
+
+
+def device_events(device_id: str, span: query.TimeRange, page_size: int = 500):
+    """Every event of one device in `span`, newest first, read page by page like GET /events."""
+    return _pages(lambda cursor: _device_page(device_id, span, page_size, cursor))
+
+
+def _pages(read_page):
+    cursor = None
+    while True:
+        page = read_page(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

@@ -15,6 +15,11 @@ Models (written by the pipeline or LocalCloud.publish_model):
     models/vocabulary.json = {"schema": 1, "gestures": [...], "versions": {"<version>": [...]}}
     The gestures of every published version (functions/domain/vocabulary.py), written before
     the pointer: what POST /events accepts.
+
+Pipeline run records (written by the pipeline's jobs, pipeline/run_layout.py builds the keys;
+read by GET /models for the dashboard):
+    runs/<run_id>/raw/manifest.json           what the collect job took (counts, created)
+    runs/<run_id>/reporting/promotion.json    why the retrain job's candidate was (not) promoted
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ CURRENT_MODEL_KEY = "models/current.json"
 VOCABULARY_KEY = "models/vocabulary.json"
 MODEL_FILE_NAMES = ("model.mpy", "model.py")
 MANIFEST_NAME = "manifest.json"
+RUNS_PREFIX = "runs/"
+RUN_RAW_MANIFEST = "raw/manifest.json"
+RUN_PROMOTION_REPORT = "reporting/promotion.json"
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 VERSION_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -70,7 +78,7 @@ def parse_raw_sample_key(key: str) -> dict[str, str | int]:
 
 def model_prefix(version: str) -> str:
     """Folder of one model version."""
-    if not re.match(VERSION_PATTERN, version):
+    if not re.fullmatch(VERSION_PATTERN, version):
         raise ValueError(f"bad model version: {version!r}")
     return f"{MODELS_PREFIX}{version}/"
 
@@ -83,3 +91,8 @@ def model_file_key(version: str, name: str) -> str:
 def current_pointer(version: str) -> dict[str, str | int]:
     """Body of models/current.json that makes `version` the served model."""
     return {"schema": 1, "version": version, "prefix": model_prefix(version)}
+
+
+def run_record_key(run_id: str, name: str) -> str:
+    """Key of one of a pipeline run's records (RUN_RAW_MANIFEST, RUN_PROMOTION_REPORT)."""
+    return f"{RUNS_PREFIX}{run_id}/{name}"

@@ -105,12 +105,14 @@ def stack_api_url(cloudformation, stack: str) -> str | None:
 
 def firmware_config(api_url: str, api_key: str) -> dict:
     """firmware/config.example.json with this device's API URL and key; Wi-Fi left to fill in.
-    A plain-HTTP URL (the local cloud) needs no CA certificate."""
+    A plain-HTTP URL (the local cloud) needs no CA certificate but the firmware's explicit
+    `allow_http`."""
     config = json.loads(CONFIG_EXAMPLE.read_text())
     config["api_url"] = api_url.rstrip("/")
     config["api_key"] = api_key
-    if api_url.startswith("http://"):
+    if api_url.startswith("http://"):  # the local cloud: an explicit, logged choice
         config.pop("tls_ca", None)
+        config["allow_http"] = True
     return config
 
 

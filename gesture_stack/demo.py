@@ -4,17 +4,20 @@ gesture no model knew.
 1. data      synthetic 100 Hz recordings with ground truth (training/synthetic.py)
 2. train     the first model, on circle, x and y (a model folder: manifest, .py, .mpy, report)
 3. detect    the device's detection chain under CPython on a recording it never saw
-4. device    the firmware under the real `micropython` binary replays that recording against
-             the local cloud (API Gateway semantics over the real handlers, moto AWS); the demo
-             then reads the stored events back through GET /events
+4. device    on the local cloud (`gesture-stack up`'s, state in build/demo/cloud): the device
+             is provisioned as `gesture-stack devices add` does it, then the firmware under the
+             real `micropython` binary replays that recording against it; the demo reads the
+             stored events back through GET /events
 5. capture   the device records a new gesture (shake) in capture mode: a window labelled
              "shake" at each motion onset goes to POST /samples, a name no model knows yet
-6. pipeline  the Step Functions machines (main -> collect, retrain) run locally; retrain trains
-             on the union of vocabularies and the gate promotes the candidate because it adds
-             shake without losing F1 on circle, x or y (the promotion record says so)
+6. pipeline  the local cloud's Step Functions machines (main -> collect, retrain); collect
+             exports what the device sent, retrain trains on the union of vocabularies and the
+             gate promotes the candidate because it adds shake without losing F1 on circle, x
+             or y (the promotion record says so)
 7. ota       the device boots, installs the new model over the air, detects shake in a fresh
              recording and reports its new vocabulary in telemetry
-8. page      build/demo/index.html: what ran, the promotion, the new gesture's events, links
+8. page      build/demo/index.html: what ran, the promotion, the new gesture's events, links to
+             the first model's report, the dashboard and its screenshot
 
 Each step says what it did; the page is the place to look afterwards.
 """
@@ -22,7 +25,9 @@ Each step says what it did; the page is the place to look afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
+import io
 import json
 import shutil
 import sys
@@ -48,6 +53,9 @@ class DemoRun:
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # step, status, summary
     promotion: str = ""
     new_events: list[dict] = field(default_factory=list)
+    dashboard_url: str = ""
+    up_command: str = ""
+    screenshot: Path | None = None
 
     def step(self, name: str, summary: str, status: str = "ok") -> None:
         self.rows.append((name, status, summary))
@@ -134,20 +142,37 @@ def detect_on_host(demo: DemoRun, model: Path, recording: Path) -> list[dict]:
     return events
 
 
-def run_device(demo: DemoRun, api, key: str, recording: Path, *options: str) -> int:
-    """`gesture-stack device`: the firmware under micropython, its flash kept in the demo folder."""
+def device_config(demo: DemoRun) -> Path:
+    return demo.out / "device-config.json"
+
+
+def provision_device(demo: DemoRun, cloud) -> str:
+    """`gesture-stack devices add --endpoint --config-out`: the key and a firmware config."""
     from gesture_stack.cli import main as cli
 
-    common = ["--api", api.url, "--key", key, "--recording", str(recording)]
+    config = device_config(demo)
+    args = ["devices", "add", DEMO_DEVICE, "--endpoint", cloud.url, "--config-out", str(config)]
+    with contextlib.redirect_stdout(io.StringIO()):  # the key stays out of the demo's output
+        if cli(args) != 0:
+            raise RuntimeError(f"devices add {DEMO_DEVICE} failed")
+    return json.loads(config.read_text())["api_key"]
+
+
+def run_device(demo: DemoRun, recording: Path, *options: str) -> int:
+    """`gesture-stack device --config`: the firmware under micropython, its flash kept in the
+    demo folder."""
+    from gesture_stack.cli import main as cli
+
+    common = ["--config", str(device_config(demo)), "--recording", str(recording)]
     return cli(["device", *common, "--state", str(demo.out / "device"), *options])
 
 
 def device_against_api(demo: DemoRun, api, key: str, model: Path, recording: Path, expected):
 
-    banner("4/8 device (firmware under micropython) -> local API -> DynamoDB, S3 (moto)")
+    banner("4/8 device (firmware under micropython) -> the local cloud (API Gateway, moto)")
     version = api.publish_model(model)
-    print(f"local API at {api.url}; model {version} published; device key issued")
-    code = run_device(demo, api, key, recording, "--drain-s", "20", "--capture")
+    print(f"local cloud at {api.url}; model {version} published; {DEMO_DEVICE} provisioned")
+    code = run_device(demo, recording, "--drain-s", "20", "--capture")
     stored = query_events(api.url, key, DEMO_DEVICE)
     same = sorted(e["gesture"] for e in stored) == sorted(e["gesture"] for e in expected)
     demo.step(
@@ -173,10 +198,10 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
             return items
 
 
-def record_new_gesture(demo: DemoRun, api, key: str, session: Path) -> int:
+def record_new_gesture(demo: DemoRun, session: Path) -> int:
     """The device in capture mode with a label: a window per motion onset, labelled shake."""
     banner(f"5/8 capture: the device records examples of {NEW_GESTURE!r}, a gesture no model knows")
-    code = run_device(demo, api, key, session, "--label", NEW_GESTURE, "--drain-s", "30")
+    code = run_device(demo, session, "--label", NEW_GESTURE, "--drain-s", "30")
     labelled = stored_windows(DEMO_DEVICE).get(NEW_GESTURE, 0)
     demo.step(
         "capture",
@@ -202,7 +227,7 @@ def stored_windows(device_id: str) -> dict[str, int]:
     return counts
 
 
-def run_pipeline(demo: DemoRun) -> dict:
+def run_pipeline(demo: DemoRun, cloud) -> dict:
     from localcloud.stepfunctions import LocalPipeline
 
     banner("6/8 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
@@ -211,8 +236,8 @@ def run_pipeline(demo: DemoRun) -> dict:
         "run_data_process": True,
         "training": {"grid": demo.retrain_grid, "recordings": 6, "duration_s": 60},
     }
-    # Inside the local API's moto: collect exports what the device just sent.
-    with LocalPipeline() as pipeline:
+    # On the local cloud: collect exports what the device just sent.
+    with LocalPipeline(endpoint=cloud.url) as pipeline:
         result = pipeline.run(payload)
     output = result.output or {}
     collected = output.get("collect", {}).get("output", {}).get("result", {})
@@ -229,16 +254,16 @@ def run_pipeline(demo: DemoRun) -> dict:
     return retrained
 
 
-def device_update(demo: DemoRun, api, key: str, recording: Path, retrained: dict) -> None:
+def device_update(demo: DemoRun, cloud, key: str, recording: Path, retrained: dict) -> None:
     from functions import wiring
     from training.recordings import labels_path_for, read_labels
 
     banner("7/8 over-the-air update (GET /model at boot), then a fresh recording")
-    before = {(e["seq"], e["t_ms"]) for e in query_events(api.url, key, DEMO_DEVICE)}
-    code = run_device(demo, api, key, recording, "--drain-s", "20")
+    before = {(e["seq"], e["t_ms"]) for e in query_events(cloud.url, key, DEMO_DEVICE)}
+    code = run_device(demo, recording, "--drain-s", "20")
     running = json.loads((demo.out / "device" / "model" / "manifest.json").read_text())
     current = retrained.get("current_version")
-    fresh = [e for e in query_events(api.url, key, DEMO_DEVICE)
+    fresh = [e for e in query_events(cloud.url, key, DEMO_DEVICE)
              if (e["seq"], e["t_ms"]) not in before]  # fmt: skip
     demo.new_events = [e for e in fresh if e["gesture"] == NEW_GESTURE]
     truth = sum(e.gesture == NEW_GESTURE for e in read_labels(labels_path_for(recording)))
@@ -262,6 +287,25 @@ def device_update(demo: DemoRun, api, key: str, recording: Path, retrained: dict
 
 def _ok(flag: bool) -> str:
     return "ok" if flag else "FAILED"
+
+
+def dashboard_screenshot(demo: DemoRun, url: str) -> Path | None:
+    """The dashboard's own screenshot code, `dashboard.screenshot(url, out)`, where it exists."""
+    try:
+        import dashboard
+    except ImportError:
+        return None
+    take = getattr(dashboard, "screenshot", None)
+    take = getattr(take, "screenshot", take)  # a function, or a module holding one
+    if not callable(take):
+        return None
+    out = demo.out / "dashboard.png"
+    try:
+        take(url, out)
+    except Exception as exc:  # the demo goes on; the page says what happened
+        print(f"dashboard screenshot failed: {exc}")
+        return None
+    return out if out.is_file() else None
 
 
 def write_page(demo: DemoRun) -> Path:
@@ -288,6 +332,14 @@ def write_page(demo: DemoRun) -> Path:
         )
         + "</table><p><a href=model/report.html>first model's report</a> (timelines, "
         "confusion matrix, size and inference time)</p>"
+        f"<p><a href={html.escape(demo.dashboard_url)}>dashboard</a> (live while "
+        f"<code>{html.escape(demo.up_command)}</code> runs)"
+        + (
+            f"; <a href={demo.screenshot.name}>screenshot</a></p>"
+            f"<img src={demo.screenshot.name} alt='dashboard' style='max-width:100%'>"
+            if demo.screenshot
+            else "; no screenshot (the dashboard's screenshot code is not there)</p>"
+        )
     )
     demo.step("page", f"open {page}")
     return page
@@ -300,19 +352,29 @@ def run(args: argparse.Namespace) -> int:
     demo = DemoRun(out=args.out, grid=args.grid, retrain_grid=args.retrain_grid)
     demo.out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(demo.out / "device", ignore_errors=True)  # a new device: empty flash
+    state = demo.out / "cloud"
+    shutil.rmtree(state, ignore_errors=True)  # and a new cloud
     train_dir, recording, session, after = make_data(demo)
     model = train_model(demo, train_dir)
     expected = detect_on_host(demo, model, recording)
-    with LocalCloud(port=0) as api:
-        key = api.add_device(DEMO_DEVICE)
-        device_against_api(demo, api, key, model, recording, expected)
-        record_new_gesture(demo, api, key, session)
-        retrained = run_pipeline(demo)
-        device_update(demo, api, key, after, retrained)
+    with LocalCloud(port=0, state=state) as cloud:
+        key = provision_device(demo, cloud)
+        device_against_api(demo, cloud, key, model, recording, expected)
+        record_new_gesture(demo, session)
+        retrained = run_pipeline(demo, cloud)
+        device_update(demo, cloud, key, after, retrained)
+        demo.screenshot = dashboard_screenshot(demo, cloud.url + "/")
+    demo.up_command = f".venv/bin/gesture-stack up --state {state}"
+    demo.dashboard_url = "http://127.0.0.1:8000/"
     write_page(demo)
     failed = [name for name, status, _ in demo.rows if status != "ok"]
+    print(f"\ndashboard: {demo.up_command}, then open {demo.dashboard_url}")
+    print(
+        f"dashboard screenshot: {demo.screenshot or 'none (dashboard screenshot code not there)'}"
+    )
     print(f"\ndemo-result steps={len(demo.rows)} failed={len(failed)} ", end="")
-    print(f"seconds={time.perf_counter() - started:.0f} page={demo.out / 'index.html'}")
+    print(f"seconds={time.perf_counter() - started:.0f} page={demo.out / 'index.html'} ", end="")
+    print(f"dashboard={demo.dashboard_url} screenshot={demo.screenshot or '-'}")
     return 1 if failed else 0
 
 

@@ -1,11 +1,11 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
 By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
-the sample devices of events/devices.json (plus a tiny demo model, whose classes are the sample
-events' gestures, and the sample batch already stored for `query`); with --endpoint URL against
-the local cloud of `gesture-stack up` (the sample devices are registered there); with --aws (or
-AWS_ENDPOINT_URL set) against the account or endpoint your AWS settings point at (nothing is
-created there).
+the sample devices of events/devices.json (plus a tiny demo model, whose classes are the sample events' gestures,
+the sample batch already stored for `query` and `counts`, the sample heartbeat for `devices`);
+with --endpoint URL against the local cloud of `gesture-stack up` (the sample devices are
+registered there); with --aws (or AWS_ENDPOINT_URL set) against the account or endpoint your
+AWS settings point at (nothing is created there).
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
 
@@ -68,9 +68,19 @@ def publish_demo_model() -> str:
 
 def seed_events() -> None:
     """Store the sample batch (events/ingest/valid.json) so queries have something to find."""
-    event = json.loads((EVENTS_DIR / "ingest" / "valid.json").read_text())
+    run_sample("ingest")
+
+
+def seed_telemetry() -> None:
+    """Store the sample heartbeat (events/telemetry/valid.json) so GET /devices shows health."""
+    run_sample("telemetry")
+
+
+def run_sample(function: str) -> None:
+    event = json.loads((EVENTS_DIR / function / "valid.json").read_text())
+    context = LambdaContext(function_name=f"gesture-stack-local-{function}")
     with contextlib.redirect_stdout(sys.stderr):
-        load_handler("ingest")(event, LambdaContext(function_name="gesture-stack-local-ingest"))
+        load_handler(function)(event, context)
 
 
 def load_handler(function: str):
@@ -115,9 +125,11 @@ def run(function: str, argv: list[str] | None = None) -> int:
             seed_devices()  # the sample events' key ids, so their device is known there
         if not aws:
             seed_devices()
-            publish_demo_model()
-            if function == "query":
+            publish_demo_model()  # also: the sample events' gestures are known
+            if function in ("query", "counts"):
                 seed_events()
+            if function == "devices":
+                seed_telemetry()
         for path in paths:
             event = json.loads(path.read_text())
             context = LambdaContext(function_name=f"gesture-stack-local-{function}")

@@ -2,10 +2,11 @@
 restarts of `gesture-stack up`.
 
 Requests run concurrently (each holds the shared side of a readers-writer lock); a snapshot
-takes the exclusive side only while pickling the backends to bytes (about a second per 100,000
-stored events), then writes the file outside the lock, atomically (temporary file + rename),
-so a crash mid-write leaves the previous snapshot. Snapshots happen a few seconds after a
-change and at shutdown; at most that many seconds of changes are lost if the process is killed.
+takes the exclusive side only while pickling the backends to bytes, then writes the file
+outside the lock, atomically (temporary file + rename), so a crash mid-write leaves the
+previous snapshot. Snapshots happen a few seconds after a change (less often as the state
+grows: requests wait at most 5% of the time) and at shutdown; a killed process loses the
+changes since the last snapshot.
 Pipeline runs live in the bucket (`runs/<run id>/`), so they are kept with it.
 """
 
@@ -96,6 +97,7 @@ class StateKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.snapshots = 0
+        self.last_pause_s = 0.0
 
     def start(self) -> None:
         if self.folder is None:
@@ -109,7 +111,9 @@ class StateKeeper:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._stop.wait(self.interval_s):
+            # a big state pauses requests longer: snapshot it less often (paused <= 5% of time)
+            wait = max(self.interval_s, 20 * self.last_pause_s)
+            if self._dirty.wait(timeout=0.5) and not self._stop.wait(wait):
                 self.save()
 
     def save(self) -> None:
@@ -117,10 +121,12 @@ class StateKeeper:
             return
         self._dirty.clear()
         with self.lock.exclusive():
+            started = time.perf_counter()
             data = pickle.dumps(
                 {"format": FORMAT, "saved_at": time.time(), "backends": _backends()},
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
+            self.last_pause_s = time.perf_counter() - started
         tmp = self.folder / f".{SNAPSHOT}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
             f.write(data)

@@ -7,17 +7,19 @@
     runs/<run_id>/layers/<layer>/<file>    training's data layers (02_intermediate ... 08_reporting)
     runs/<run_id>/reporting/promotion.json why the candidate was (not) promoted
 
-Device uploads and the current-model pointer live in functions/storage_layout.py (the API's
-layout); this module only adds the pipeline's own folders. Pure functions, no AWS calls.
+Device uploads, the current-model pointer and the names of the run records the API reads
+(raw manifest, promotion report) live in functions/storage_layout.py; this module builds the
+run keys. Pure functions, no AWS calls.
 """
 
 from __future__ import annotations
 
 import re
 
-RUNS_PREFIX = "runs/"
+from functions.storage_layout import RUN_PROMOTION_REPORT, RUNS_PREFIX
+from functions.storage_layout import RUN_RAW_MANIFEST as RAW_MANIFEST
+
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
-RAW_MANIFEST = "raw/manifest.json"
 
 
 def check_run_id(run_id: str) -> str:
@@ -52,7 +54,7 @@ def run_layer_key(run_id: str, relative: str) -> str:
 
 
 def promotion_report_key(run_id: str) -> str:
-    return run_prefix(run_id) + "reporting/promotion.json"
+    return run_prefix(run_id) + RUN_PROMOTION_REPORT
 
 
 def run_id_of_raw_manifest(key: str) -> str | None:

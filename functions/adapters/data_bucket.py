@@ -120,3 +120,64 @@ class VocabularyCache:
         if self._known is None or (stale and not set(names) <= self._known):
             self._known, self._read_at = self._read(), self._clock()
         return self._known
+
+
+class RunRecords:
+    """Read-only: model folders and pipeline run records (keys: functions.storage_layout).
+
+    The documents read here are written once (a version's manifest, a run's raw manifest and
+    promotion report), so a warm Lambda keeps each one it has read.
+    """
+
+    def __init__(self, client, bucket: str):
+        self._client = client
+        self._bucket = bucket
+        self._kept: dict[str, tuple[dict, str]] = {}
+
+    def model_versions(self) -> list[str]:
+        prefixes, _ = self._list(layout.MODELS_PREFIX)
+        return [p[len(layout.MODELS_PREFIX) : -1] for p in prefixes]
+
+    def current_version(self) -> str | None:
+        """The version models/current.json points at (None before the first promotion)."""
+        _, keys = self._list(layout.MODELS_PREFIX)
+        if layout.CURRENT_MODEL_KEY not in keys:
+            return None
+        found = self._read(layout.CURRENT_MODEL_KEY)
+        return found[0]["version"] if found else None
+
+    def run_ids(self) -> list[str]:
+        prefixes, _ = self._list(layout.RUNS_PREFIX)
+        return [p[len(layout.RUNS_PREFIX) : -1] for p in prefixes]
+
+    def kept(self, key: str) -> tuple[dict, str] | None:
+        """(document, LastModified ISO time) of a write-once JSON object, or None if absent."""
+        if key not in self._kept:
+            found = self._read(key)
+            if found is None:
+                return None
+            self._kept[key] = found
+        return self._kept[key]
+
+    def _list(self, prefix: str) -> tuple[list[str], list[str]]:
+        """(child prefixes, object keys) directly under `prefix`."""
+        prefixes: list[str] = []
+        keys: list[str] = []
+        request = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
+        while True:
+            response = self._client.list_objects_v2(**request)
+            prefixes += [p["Prefix"] for p in response.get("CommonPrefixes", [])]
+            keys += [o["Key"] for o in response.get("Contents", [])]
+            if not response.get("IsTruncated"):
+                return prefixes, keys
+            request["ContinuationToken"] = response["NextContinuationToken"]
+
+    def _read(self, key: str) -> tuple[dict, str] | None:
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except self._client.exceptions.ClientError as error:
+            # Without an unconditional s3:ListBucket, S3 answers a missing key with 403.
+            if error.response["Error"]["Code"] in ("NoSuchKey", "AccessDenied", "403", "404"):
+                return None
+            raise
+        return json.loads(response["Body"].read()), response["LastModified"].isoformat()

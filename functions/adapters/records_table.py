@@ -7,6 +7,8 @@ import time
 from functions.adapters.dynamo_items import from_item, to_item
 from functions.domain.devices import Device
 
+ROLE_INDEX = "devices-by-role"
+
 
 class DevicesTable:
     """API key id -> device; lookups are cached for a minute per warm Lambda."""
@@ -32,6 +34,24 @@ class DevicesTable:
             device = Device(device_id=record["device_id"], role=record.get("role", "device"))
         self._cache[api_key_id] = (now, device)
         return device
+
+    def with_role(self, role: str) -> list[str]:
+        """The device id of every key with this role (one Query on the role index)."""
+        ids: list[str] = []
+        query = {
+            "TableName": self._table,
+            "IndexName": ROLE_INDEX,
+            "KeyConditionExpression": "#role = :r",
+            "ExpressionAttributeNames": {"#role": "role"},
+            "ExpressionAttributeValues": {":r": {"S": role}},
+            "ProjectionExpression": "device_id",
+        }
+        while True:
+            response = self._client.query(**query)
+            ids += [item["device_id"]["S"] for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return ids
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def register(self, api_key_id: str, device: Device) -> None:
         record = {"api_key_id": api_key_id, "device_id": device.device_id, "role": device.role}

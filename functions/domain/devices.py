@@ -32,3 +32,17 @@ def reader(device: Device, device_id: str | None) -> str | None:
     if device_id is not None and device_id != device.device_id:
         raise Forbidden("a device may only read its own events", field="device_id")
     return device.device_id
+
+
+def dashboard_only(device: Device) -> None:
+    """The fleet-wide read views (devices, counts, models) are for dashboard keys only."""
+    if device.role != "dashboard":
+        raise Forbidden("only a dashboard key may read the fleet's devices, counts and models")
+
+
+def keys_per_device(device_ids: list[str]) -> dict[str, int]:
+    """Device id -> how many keys it has (one id per registered key), in device id order."""
+    found: dict[str, int] = {}
+    for device_id in sorted(device_ids):
+        found[device_id] = found.get(device_id, 0) + 1
+    return found

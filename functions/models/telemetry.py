@@ -33,6 +33,12 @@ class Telemetry(Strict):
         0, description="events the API rejected, kept in the dead-letter file"
     )
     auth_failures: Count = Field(0, description="401/403 answers this boot (the key was rejected)")
+    model_errors: Count = Field(0, description="inference faults since boot (raised, malformed)")
+    model_rejected: list[Version] = Field(
+        default_factory=list,
+        max_length=8,
+        description="model versions the device refused after a failed trial (newest last)",
+    )
     gestures: Annotated[list[Label], Field(max_length=64)] | None = Field(
         None, description="the gestures of the model the device runs (its vocabulary)"
     )

@@ -26,6 +26,8 @@ def test_tables_are_built_from_storage_yml_keys():
     [fleet] = tables["EventsTable"]["GlobalSecondaryIndexes"]
     assert fleet["IndexName"] == "fleet-by-day"
     assert [k["AttributeName"] for k in tables["DevicesTable"]["KeySchema"]] == ["api_key_id"]
+    [by_role] = tables["DevicesTable"]["GlobalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in by_role["KeySchema"]] == ["role", "device_id"]
 
 
 def test_every_api_function_gets_its_table_and_bucket_names(packaged_template):
@@ -34,7 +36,7 @@ def test_every_api_function_gets_its_table_and_bucket_names(packaged_template):
     def name(logical_id, prop="TableName"):
         return resources[logical_id]["Properties"][prop]
 
-    for function in ("Ingest", "Telemetry", "Samples", "Query", "Model"):
+    for function in ("Ingest", "Telemetry", "Samples", "Query", "Model", "Devices", "Counts"):
         env = resources[f"{function}LambdaFunction"]["Properties"]["Environment"]["Variables"]
         assert env["EVENTS_TABLE"] == name("EventsTable") == "gesture-stack-ci-events"
         assert env["TELEMETRY_TABLE"] == name("TelemetryTable")
@@ -46,7 +48,17 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
     resources = packaged_template["Resources"]
     roles = {
         name: resources[f"{name}LambdaFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
-        for name in ("Health", "Ingest", "Telemetry", "Samples", "Query", "Model")
+        for name in (
+            "Health",
+            "Ingest",
+            "Telemetry",
+            "Samples",
+            "Query",
+            "Model",
+            "Devices",
+            "Counts",
+            "Releases",
+        )
     }
     assert len(set(roles.values())) == len(roles)
     assert _actions(packaged_template, roles["Health"]) == set()
@@ -58,6 +70,19 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
     assert _actions(packaged_template, roles["Samples"]) == {"dynamodb:GetItem", "s3:PutObject"}
     assert _actions(packaged_template, roles["Query"]) == {"dynamodb:GetItem", "dynamodb:Query"}
     assert _actions(packaged_template, roles["Model"]) == {"dynamodb:GetItem", "s3:GetObject"}
+    assert _actions(packaged_template, roles["Devices"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions(packaged_template, roles["Counts"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions(packaged_template, roles["Releases"]) == {
+        "dynamodb:GetItem",
+        "s3:ListBucket",
+        "s3:GetObject",
+    }
+    [listing] = [
+        s
+        for s in _statements(packaged_template, roles["Releases"])
+        if s["Action"] == "s3:ListBucket"
+    ]
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": ["models/", "runs/"]}}
     for role in roles.values():
         for statement in _statements(packaged_template, role):
             assert statement["Resource"] != "*"

@@ -55,6 +55,9 @@ def test_routes_come_from_infra_functions_yml():
         ("POST", "/telemetry"),
         ("POST", "/samples"),
         ("GET", "/model"),
+        ("GET", "/devices"),
+        ("GET", "/events/counts"),
+        ("GET", "/models"),
     }
     assert not routes[("GET", "/health")].private
     assert all(r.private for key, r in routes.items() if key != ("GET", "/health"))

@@ -111,3 +111,21 @@ def test_heartbeat_reports_the_running_models_gestures_even_new_ones(aws, lambda
     payload["gestures"] = ["Not A Name"]
     response = telemetry.handler(with_body(event, payload), lambda_context)
     assert response["statusCode"] == 400 and body(response)["field"].startswith("gestures")
+
+
+def test_heartbeat_reports_model_faults_and_rejected_versions(aws, lambda_context):
+    event = sample("telemetry/valid")
+    payload = json.loads(event["body"])
+    payload |= {"model_errors": 7, "model_rejected": ["20260202000000-0000a001"]}
+    response = telemetry.handler(with_body(event, payload), lambda_context)
+    assert response["statusCode"] == 200, response
+    [item] = wiring.telemetry().latest("esp32-a01")
+    assert item["model_errors"] == 7 and item["model_rejected"] == ["20260202000000-0000a001"]
+
+
+def test_heartbeat_with_a_malformed_rejected_version_is_refused(aws, lambda_context):
+    event = sample("telemetry/valid")
+    payload = json.loads(event["body"]) | {"model_rejected": ["a:b"]}
+    response = telemetry.handler(with_body(event, payload), lambda_context)
+    assert response["statusCode"] == 400
+    assert body(response)["field"].startswith("model_rejected")

@@ -99,6 +99,10 @@ def test_bad_download_leaves_the_old_model_running(tmp_path, fault):
     assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
     assert len(queued(result.stdout)) >= 3
     assert versions_sent(api) == {manifest["version"]}
+    # a model that cannot run is remembered (never downloaded again); a damaged download is not
+    trial = tmp_path / "model.trial.json"
+    bad = json.loads(trial.read_text())["bad"] if trial.exists() else []
+    assert bad == ([NEW] if fault in FAULTY_MODELS else [])
 
 
 def test_unchanged_model_is_not_downloaded_again(tmp_path):

@@ -32,7 +32,7 @@ from fw_harness import (
     write_synthetic_recording,
 )
 
-from localcloud.api import LocalApi
+from localcloud.server import LocalCloud
 
 RTC_UNSET_MS = 946_684_800_000  # an ESP32 RTC after a power cycle: 2000-01-01
 
@@ -45,7 +45,7 @@ def report(name: str, numbers: dict) -> dict:
     return numbers
 
 
-def api_events(api: LocalApi, key: str) -> list[dict]:
+def api_events(api: LocalCloud, key: str) -> list[dict]:
     """Every event the real API stored for this key's device."""
     now = int(time.time() * 1000)
     url = f"{api.url}/events?from={now - 20 * 86_400_000}&to={now + 86_400_000}&limit=500"
@@ -87,7 +87,7 @@ def test_power_cycle_during_an_outage_with_the_rtc_reset_and_late_ntp(tmp_path):
     """Events made with a valid clock, a power cut while the API is unreachable, a reboot with
     the RTC at 2000-01-01 and NTP answering only on its second try, then the API is back."""
     now = int(time.time() * 1000)
-    with LocalApi(port=0) as local:
+    with LocalCloud(port=0) as local:
         key = local.add_device("dev-outage")
         with FakeApi(upstream=local.url, script=[503] * 1000) as outage:  # unreachable API
             rec1 = write_synthetic_recording(tmp_path / "rec1.csv", seed=1)
@@ -129,7 +129,7 @@ def test_a_boot_that_ends_before_the_clock_is_set_sends_its_events_flagged(tmp_p
     """RTC unset and NTP never answering in the first boot: its events cannot be placed in time;
     after the next boot's sync they are still delivered, flagged clock=unresolved."""
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with LocalApi(port=0) as local:
+    with LocalCloud(port=0) as local:
         key = local.add_device("dev-noclock")
         config = device_config(tmp_path, local.url, rec, api_key=key, drain_s=0.5)
         now = int(time.time() * 1000)
@@ -156,7 +156,7 @@ def test_a_boot_that_ends_before_the_clock_is_set_sends_its_events_flagged(tmp_p
 def test_reboot_with_a_drifted_clock_after_a_batch_stored_whose_answer_was_lost(tmp_path, drift_ms):
     now = int(time.time() * 1000)
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with LocalApi(port=0) as local:
+    with LocalCloud(port=0) as local:
         key = local.add_device("dev-drift")
         # the first batch reaches the real handlers (stored), its answer never comes back
         with FakeApi(upstream=local.url, script=["lost"] + [503] * 1000) as proxy:
@@ -300,7 +300,7 @@ def test_gesture_stack_device_exits_non_zero_when_the_key_is_rejected(tmp_path, 
 def test_an_answer_cut_short_keeps_the_batch_and_the_real_api_stores_it_once(tmp_path, cut):
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
     now = int(time.time() * 1000)
-    with LocalApi(port=0) as local:
+    with LocalCloud(port=0) as local:
         key = local.add_device("dev-cut")
         with FakeApi(upstream=local.url, script=[cut, cut], timeout_delay=1.5) as proxy:
             config = device_config(
@@ -316,3 +316,46 @@ def test_an_answer_cut_short_keeps_the_batch_and_the_real_api_stores_it_once(tmp
     numbers = report(f"answer-{cut}", tally(made, [e["id"] for e in stored]))
     assert numbers["lost"] == numbers["duplicated"] == 0 and numbers["stored"] == len(made)
     assert "pending=0" in out
+
+
+def test_records_queued_by_older_firmware_are_delivered_after_the_upgrade(tmp_path):
+    """Firmware before event ids queued seq + t_ms records; the new firmware sends them as they
+    are (the API still keys them by t_ms and seq), next to its own events with ids."""
+    now = int(time.time() * 1000)
+    data = tmp_path / "data"
+    data.mkdir()
+    old = [
+        {
+            "gesture": g,
+            "t_ms": now - 90_000 + 1000 * i,
+            "score": 0.9,
+            "model_version": "v0",
+            "seq": i,
+        }
+        for i, g in enumerate(["x", "y", "circle"], start=1)
+    ]
+    lines = "".join(f"{r['seq']} {json.dumps(r, separators=(',', ':'))}\n" for r in old)
+    (data / "events.log").write_text(lines)
+    (data / "events.state").write_text('{"next_seq": 4, "acked": 0, "dropped": 0}')
+    rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    with LocalCloud(port=0) as local:
+        key = local.add_device("dev-upgrade")
+        with FakeApi(upstream=local.url, script=["lost"]) as proxy:  # and one answer lost
+            config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 20_000)
+            result = run_firmware(config, tmp_path)
+        stored = api_events(local, key)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    new = queued_events(out)
+    assert [e["seq"] for e in new] == list(range(4, 4 + len(new)))
+    assert {e["id"] for e in new} == {f"1-{n}" for n in range(1, len(new) + 1)}
+    keys = [(e["seq"], e.get("id")) for e in stored]
+    numbers = report("upgrade-with-old-records-queued", tally(
+        [r["seq"] for r in old] + [e["seq"] for e in new], [s for s, _ in keys]
+    ))  # fmt: skip
+    assert numbers["lost"] == numbers["duplicated"] == 0
+    assert sorted(keys) == sorted(
+        [(r["seq"], None) for r in old] + [(e["seq"], e["id"]) for e in new]
+    )
+    by_seq = {e["seq"]: e for e in stored}
+    assert [by_seq[r["seq"]]["t_ms"] for r in old] == [r["t_ms"] for r in old]

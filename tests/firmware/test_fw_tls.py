@@ -2,8 +2,8 @@
 is accepted, any other is refused with OSError (so the uplink backs off and keeps the events)."""
 
 import datetime
-import json
 import http.server
+import json
 import ssl
 import threading
 

@@ -120,4 +120,5 @@ def test_local_config_out_is_accepted_by_flash_and_by_the_simulated_device(capsy
         parser = cli.build_parser()
         args = parser.parse_args(["device", "--config", str(out), "--recording", "r.csv"])
         assert device.api_settings(args) == (cloud.url, key)
-        assert "tls_ca" not in json.loads(out.read_text())  # plain HTTP: no CA to check
+        written = json.loads(out.read_text())
+        assert "tls_ca" not in written and written["allow_http"] is True  # the local cloud

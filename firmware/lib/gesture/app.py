@@ -11,7 +11,7 @@ import json
 import time
 
 from gesture import config as config_mod
-from gesture import hal, identity, modelstore, netboot, storage, telemetry
+from gesture import hal, identity, modelstore, netboot, probation, storage, telemetry
 from gesture.capture import Capture
 from gesture.detector import Detector
 from gesture.mpu6500 import MPU6500
@@ -32,9 +32,7 @@ def check_model(manifest, score):
     """Raise unless this manifest and model can run here: the Detector accepts the manifest and
     the model scores a window into one probability per class."""
     det = Detector(manifest, score)
-    proba = score(det.features.new_vector())
-    if len(proba) != len(det.classes):
-        raise ValueError(f"model gives {len(proba)} probabilities for {len(det.classes)} classes")
+    probation.check_scores(score(det.features.new_vector()), len(det.classes))
 
 
 class App:
@@ -53,16 +51,17 @@ class App:
         self.replay = cfg["mode"] == "replay"
         self.detector = None
         self.model_version = "none"
-        try:
-            self.set_model(*modelstore.load_current(cfg["model_dir"], check_model))
-        except modelstore.ModelError as exc:
-            if self.replay:
-                raise
-            log(f"gs-model none ({exc}): waiting for OTA")
+        self.scorer = None
+        self.model_errors = 0  # inference faults of models that are no longer running
+        self._index_base = 0  # ring index of the current detector's sample 0
+        self.trial = None if self.replay else probation.Trial(cfg["model_dir"])
+        if self.trial is not None:
+            self._recover_trial()
+        self._load_current()
         self.t0_ms = cfg["t0_ms"]
         self.events_sent = 0
         self.errors = 0  # loop iterations that raised (board)
-        self._on_event_cb = self.on_event
+        self._on_event_cb = self._on_detector_event
         self.capture = None
         self.uplinks = ()
         if not self.replay:
@@ -97,18 +96,86 @@ class App:
         for uplink in self.uplinks:
             uplink.timeout_s = cfg["http_timeout_s"]
             uplink.auth_retry_ms = cfg["auth_retry_s"] * 1000
-        self.ota = Ota(url, key, cfg["model_dir"], cfg["http_timeout_s"], check_model)
+        self.ota = Ota(
+            url,
+            key,
+            cfg["model_dir"],
+            check_model,
+            self.trial,
+            cfg["http_timeout_s"],
+            cfg["ota_deadline_s"],
+            cfg["ota_chunk_bytes"],
+            cfg["max_model_bytes"],
+        )
         cap = cfg["capture"]
         if cap["enabled"]:
             self.capture = Capture(self.ring, cap["pre_ms"], cap["post_ms"], cap["near_miss"])
             self.capture.label = cap.get("label")
 
-    def set_model(self, manifest, score):
+    # -- the model: trial, probation, fallback ------------------------------------------
+    def _recover_trial(self):
+        """At boot: a version still "trying" did not survive its import or probation (the board
+        was reset meanwhile): it is bad. A bad current model gives way to the previous one."""
+        model_dir, trial = self.cfg["model_dir"], self.trial
+        if trial.trying is not None:
+            log(f"gs-model rejected version={trial.trying} reason=reset while on trial")
+            trial.reject(trial.trying)
+        storage.remove(model_dir + ".new")
+        current = modelstore.version_of(model_dir)
+        if current is not None and trial.is_bad(current):
+            log(f"gs-model rolled back from version={current}")
+            modelstore.roll_back(model_dir)
+
+    def _load_current(self):
+        try:
+            self.set_model(*modelstore.load_current(self.cfg["model_dir"], check_model))
+        except modelstore.ModelError as exc:
+            if self.replay:
+                raise
+            self.detector, self.scorer, self.model_version = None, None, "none"
+            log(f"gs-model none ({exc}): waiting for OTA")
+
+    def set_model(self, manifest, score, on_probation=False):
+        """Run this model from the next sample on; a new one (OTA) runs on probation."""
         self.manifest = manifest
         self.model_version = manifest["version"]
+        if not self.replay:
+            if self.scorer is not None:
+                self.model_errors += self.scorer.errors
+            cfg = self.cfg
+            trial = cfg["probation_inferences"] if on_probation else 0
+            budget, scale = cfg["inference_budget_ms"], manifest.get("score_scale", 1)
+            score = probation.Scorer(score, manifest["classes"], budget, trial, scale)
+            self.scorer = score
         self.detector = Detector(manifest, score)
+        self._index_base = self.ring.consumed
         self._inferences = 0
         log("gs-model version=" + self.model_version)
+
+    def judge_model(self):
+        """End a probation: passed (trusted from now on) or failed (back to the previous)."""
+        scorer = self.scorer
+        if scorer is None or not scorer.on_probation:
+            return
+        if scorer.failed:
+            version = self.model_version
+            self.trial.reject(version)
+            log(f"gs-model rejected version={version} reason={scorer.failed}")
+            modelstore.roll_back(self.cfg["model_dir"])
+            self._load_current()
+        elif scorer.passed:
+            scorer.on_probation = False
+            self.trial.passed()
+            log(f"gs-model trusted version={self.model_version}")
+
+    def model_telemetry(self):
+        """Heartbeat fields about the model: faults so far and the versions refused."""
+        errors = self.model_errors + (self.scorer.errors if self.scorer else 0)
+        return {"model_errors": errors, "model_rejected": list(self.trial.bad)}
+
+    def _on_detector_event(self, ev):
+        # detector indices count from its own start; events count from the ring's
+        self.on_event((ev[0] + self._index_base, ev[1], ev[2]))
 
     # -- per-sample path -------------------------------------------------------------
     def _stamp(self, record, index):
@@ -171,21 +238,30 @@ class App:
             self.detector.classes if self.detector else (),
         )
         self._stamp(record, self.ring.written)
+        record.update(self.model_telemetry())
         self.telemetry.put(record)
         log(
             f"gs-telemetry queue_len={len(self.events)} dropped={self.events.dropped}"
             f" dead_letters={self.events.dead} auth_failures={record['auth_failures']}"
         )
 
-    def check_model(self):
+    def service_ota(self, now):
+        """Start a model check when one is due; otherwise one bounded step of the one running."""
+        ota = self.ota
         try:
-            new = self.ota.check(self.model_version)
-        except Exception as exc:  # OSError, OtaError, bad JSON: keep the current model
-            log(f"gs-ota failed: {exc!r}")
+            if not ota.busy:
+                if self.board.ticks_diff(now, self.next_ota) < 0:
+                    return
+                self.next_ota = time.ticks_add(now, self.cfg["ota_period_s"] * 1000)
+                ota.begin(now, self.model_version)
+            new = ota.step(now)
+        except Exception as exc:  # OSError, OtaError, ModelError, bad JSON: keep the model
+            ota.abort()
+            log(f"gs-ota failed: {exc!r} steps={ota.steps}")
             return
         if new is not None:
-            self.set_model(*new)
-            log("gs-ota installed version=" + self.model_version)
+            self.set_model(*new, on_probation=True)
+            log(f"gs-ota installed version={self.model_version} steps={ota.steps}")
 
     def service_network(self, now):
         for uplink in self.uplinks:
@@ -234,9 +310,14 @@ class App:
 
     def step(self):
         """One loop iteration: samples, then whatever network work is due."""
-        self.process_samples()
         if self.replay:
+            self.process_samples()
             return
+        try:
+            self.process_samples()
+        except Exception as exc:  # inference never stops sampling, delivery or OTA
+            self._inference_failed(exc)
+        self.judge_model()
         board, cfg = self.board, self.cfg
         now = board.ticks_ms()
         if board.ticks_diff(now, self.next_heartbeat) >= 0:
@@ -247,10 +328,17 @@ class App:
                 self.next_clock = time.ticks_add(now, self.cfg["clock_retry_s"] * 1000)
                 self.try_clock_sync()
             return
-        if board.ticks_diff(now, self.next_ota) >= 0:
-            self.next_ota = time.ticks_add(now, cfg["ota_period_s"] * 1000)
-            self.check_model()
+        self.service_ota(now)
         self.service_network(now)
+
+    def _inference_failed(self, exc):
+        """Skip the samples not yet detected on and start the detector afresh; counted."""
+        self.model_errors += 1
+        log(f"gs-error inference {exc!r}")
+        self.ring.consumed = self.ring.written
+        if self.detector is not None:
+            self.detector = Detector(self.manifest, self.detector.score)
+        self._index_base = self.ring.consumed
 
     def try_clock_sync(self):
         """Retry Wi-Fi and NTP; on success resolve the boot-relative times, once.

@@ -26,6 +26,11 @@ DEFAULTS = {
     "http_timeout_s": 5,
     "telemetry_period_s": 60,
     "ota_period_s": 3600,
+    "ota_deadline_s": 120,  # a whole model check and download, on the board's clock
+    "ota_chunk_bytes": 1024,  # OTA reads at most this much per loop iteration
+    "max_model_bytes": 131072,  # a release promising a bigger model file is refused
+    "probation_inferences": 100,  # a new model's first inferences (5 s at 20 Hz) are its trial
+    "inference_budget_ms": 20,  # a score() call slower than this counts as slow
     "clock_retry_s": 60,  # NTP retry while event times are provisional
     "auth_retry_s": 3600,  # after a 401/403 a route is tried again only this much later
     "watchdog_s": 60,  # board only: reset if the main loop stalls this long

@@ -1,5 +1,10 @@
 """The model on flash: `<dir>/manifest.json` + `<dir>/model.mpy` (or model.py), with the previous
-one kept in `<dir>.prev`. Loading imports the m2cgen module and returns its `score`."""
+one kept in `<dir>.prev`. Loading imports the m2cgen module and returns its `score`.
+
+Also the device's copy of the model version format and file names (the API's
+functions.storage_layout.VERSION_PATTERN / MODEL_FILE_NAMES; tests/firmware pins the copies):
+a version is 1-64 characters of A-Z a-z 0-9 . _ - (no ':' or '/': it names folders and keys).
+"""
 
 import json
 import sys
@@ -7,6 +12,16 @@ import sys
 from gesture import storage
 
 MODULE = "model"
+MODEL_FILES = ("model.mpy", "model.py")
+VERSION_MAX = 64
+_VERSION_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+
+def valid_version(version):
+    """True if `version` is a model version the API accepts (see the module docstring)."""
+    if not isinstance(version, str) or not 0 < len(version) <= VERSION_MAX:
+        return False
+    return all(ch in _VERSION_CHARS for ch in version)
 
 
 class ModelError(Exception):
@@ -74,3 +89,20 @@ def swap_in(new_dir, directory):
     if storage.is_dir(directory):
         storage.replace(directory, prev)
     storage.replace(new_dir, directory)
+
+
+def version_of(directory):
+    """The version in `directory`'s manifest, or None if there is no readable one."""
+    try:
+        return read_manifest(directory).get("version")
+    except (ModelError, AttributeError):
+        return None
+
+
+def roll_back(directory):
+    """Drop the current model; `<directory>.prev` (if any) becomes current again. A power cut
+    in between leaves only `.prev`, which load_current restores."""
+    storage.remove(directory)
+    prev = directory + ".prev"
+    if storage.is_dir(prev):
+        storage.replace(prev, directory)

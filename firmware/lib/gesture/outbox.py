@@ -2,7 +2,8 @@
 
 Records are appended to a log file on flash, so they survive a reboot; only the head of the
 queue (`ram_items` records, enough for the next batches) is kept in RAM, so a long outage costs
-flash, not heap. A record leaves only when `ack` is called after the server answered 2xx.
+flash, not heap. A record leaves only when `ack` is called (the API acknowledged it) or
+`set_aside` moves it to the dead-letter file (the API rejected it).
 Sequence numbers are assigned once and persisted, so a retried record is byte-identical (the
 API stores it once). Overflow policy: when `capacity` records are queued, the oldest is dropped
 to make room and `dropped` (persisted, reported in telemetry) counts it; the newest data is the
@@ -122,21 +123,12 @@ class Outbox:
 
     def ack(self, n):
         """The first n records were delivered: remove them for good."""
-        self._remove(n, dropped=False)
-
-    def discard(self, n=1):
-        """Remove the first n records undelivered (the API rejected them); counted as dropped."""
-        self._remove(n, dropped=True)
-
-    def _remove(self, n, dropped):
         n = min(n, len(self._head))
         if n <= 0:
             return
         self.acked = self._head[n - 1][0]
         del self._head[:n]
         self.count -= n
-        if dropped:
-            self.dropped += n
         self._save_state()
         if self._log_lines >= 2 * self.capacity or self.count == 0:
             self._compact()

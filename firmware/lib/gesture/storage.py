@@ -52,3 +52,9 @@ def makedirs(path):
         p = "/".join(parts[:i])
         if p and not exists(p):
             os.mkdir(p)
+
+
+def free_bytes(path):
+    """Bytes free on the filesystem holding `path` (blocks available to us x block size)."""
+    st = os.statvfs(path)
+    return st[1] * st[4]

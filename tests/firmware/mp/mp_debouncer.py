@@ -29,7 +29,7 @@ def run(stream, **params):
 
 
 def check(got, expected):
-    assert got == expected, "got %r expected %r" % (got, expected)
+    assert got == expected, f"got {got!r} expected {expected!r}"
 
 
 def test_exactly_at_the_threshold_is_a_hit():

@@ -36,11 +36,22 @@ def test_acc_rms_per_axis_in_m_s2():
 def test_heartbeat_has_the_api_fields():
     ring = SampleRing(256)
     _fill(ring, 10, (0, 0, 16384, 0, 0, 0))
-    record = telemetry.heartbeat(ring, 12, "v1", 3, 2, 1, 0, ["idle", "shake", "x"])
+    record = telemetry.heartbeat(ring, 12, "v1", 3, 2, 4, 1, ["idle", "shake", "x"])
     assert sorted(record) == sorted(
-        ["acc_rms", "free_heap", "uptime_s", "model_version", "queue_len", "dropped",
-         "dead_letters", "auth_failures", "gestures"]
-    )  # fmt: skip
+        [
+            "acc_rms",
+            "free_heap",
+            "uptime_s",
+            "model_version",
+            "queue_len",
+            "dropped",
+            "dead_letters",
+            "auth_failures",
+            "gestures",
+        ]
+    )  # the app stamps t_ms (or boot_ms before the clock is set)
+    assert (record["queue_len"], record["dropped"], record["dead_letters"]) == (3, 2, 4)
+    assert record["auth_failures"] == 1
     assert record["gestures"] == ["shake", "x"]  # the running model's vocabulary
     assert record["free_heap"] > 0 and abs(record["acc_rms"]["z"] - units.G) < 1e-9
 
@@ -102,7 +113,7 @@ def test_capture_window_must_fit_the_ring():
 
 def test_config_merges_nested_defaults_and_rejects_incomplete_files():
     with open("c1.json", "w") as f:
-        json.dump({"api_url": "http://x", "api_key": "k", "wifi": {"ssid": "net"}}, f)
+        json.dump({"api_url": "https://x", "api_key": "k", "wifi": {"ssid": "net"}}, f)
     cfg = config.load("c1.json")
     assert cfg["wifi"]["ssid"] == "net" and cfg["wifi"]["timeout_s"] == 20
     assert cfg["i2c"] == {"id": 0, "scl": 22, "sda": 21, "freq": 400000}
@@ -113,6 +124,27 @@ def test_config_merges_nested_defaults_and_rejects_incomplete_files():
     with open("c3.json", "w") as f:
         json.dump({"mode": "replay", "ring_samples": 10}, f)
     assert "ring_samples" in str(_raises(ValueError, config.load, "c3.json"))
+    with open("c4.json", "w") as f:  # plain text only when asked for
+        json.dump({"api_url": "http://x", "api_key": "k"}, f)
+    assert "allow_http" in str(_raises(ValueError, config.load, "c4.json"))
+    with open("c5.json", "w") as f:
+        json.dump({"api_url": "http://x", "api_key": "k", "allow_http": True}, f)
+    assert config.load("c5.json")["allow_http"] is True
+
+
+def test_event_ids_never_repeat_across_boots_even_after_a_torn_write():
+    from gesture import identity
+
+    seen = set()
+    for boot in (1, 2, 3):
+        ident = identity.Identity("ids")
+        assert ident.boot == boot
+        for _ in range(3):
+            seen.add(ident.next_id())
+        with open("ids/boot.tmp", "w") as f:  # a power cut while writing the next counter
+            f.write("9")
+    assert len(seen) == 9 and "2-1" in seen and identity.boot_of("3-2") == 3
+    assert identity.boot_of(None) is None
 
 
 def test_manual_label_captures_a_window_at_each_motion_onset():

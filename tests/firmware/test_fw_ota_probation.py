@@ -1,0 +1,193 @@
+"""A new model proves itself on real windows before it is trusted (under micropython).
+
+Each model here imports and passes the install check, then misbehaves on real windows: raises,
+answers malformed scores, is too slow, or hangs at import (the harness kills the run as the
+watchdog resets the board). The device must go back to the previous model, remember the bad
+version on flash (never download it again), report it in telemetry, and lose no event.
+"""
+
+import json
+
+import pytest
+from fw_harness import (
+    device_config,
+    queued,
+    run_firmware,
+    write_rules_model,
+    write_synthetic_recording,
+)
+from fw_ota_kit import (
+    HANGS_AT_IMPORT,
+    MISBEHAVING,
+    OTHER_GOOD,
+    FileServer,
+    ReleaseApi,
+    mpy,
+    release,
+    report,
+    run_until_killed,
+    trial_state,
+    version_in,
+    versions_of_events_after,
+)
+
+OLD = "20260101000000-0000a000"  # what write_rules_model puts on the device
+BAD = "20260202000000-0000bad0"
+FIX = "20260303000000-0000f1c5"
+T0 = 1_790_000_000_000
+
+
+def setup(tmp_path, **overrides):
+    """The device's config (its api_url set by run()); flashes the OLD model into model/."""
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    return device_config(tmp_path, "http://set-by-run", recording, **overrides)
+
+
+def run(tmp_path, api, config):
+    config["api_url"] = api.url
+    result = run_firmware(config, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def heartbeats(api):
+    return [body for path, body in api.bodies if path == "/telemetry"]
+
+
+@pytest.mark.parametrize("fault", [f for f in MISBEHAVING if f != "hangs"])
+def test_model_failing_on_real_windows_is_rolled_back_and_a_fix_installs(tmp_path, fault):
+    with FileServer() as files:
+        files.files["bad.mpy"] = mpy(tmp_path, MISBEHAVING[fault], "bad")
+        files.files["fix.mpy"] = mpy(tmp_path, OTHER_GOOD, "fix")
+        bad = release(BAD, files.url + "/bad.mpy", files.files["bad.mpy"])
+        fix = release(FIX, files.url + "/fix.mpy", files.files["fix.mpy"])
+        config = setup(tmp_path, ota_period_s=4)
+        # the cloud keeps serving BAD for two checks, then promotes a fix
+        with ReleaseApi([bad, bad, fix]) as api:
+            out = run(tmp_path, api, config)
+        assert files.requests_for("bad.mpy") == 1  # remembered: not downloaded again
+        assert files.requests_for("fix.mpy") == 1
+    assert f"gs-ota installed version={BAD}" in out
+    assert f"gs-model rejected version={BAD}" in out, out
+    assert f"gs-ota skipped version={BAD}" in out
+    assert f"gs-model trusted version={FIX}" in out, out
+    # the device ends on the fix, the old model kept as previous; BAD remembered on flash
+    assert version_in(tmp_path / "model") == FIX
+    assert version_in(tmp_path / "model.prev") == OLD
+    assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
+    # events and telemetry kept flowing; nothing lost; the bad model produced no event
+    counts = report(f"probation-{fault}-then-fix", [out], api, tmp_path)
+    assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
+    assert BAD not in {e["model_version"] for e in api.events}
+    assert versions_of_events_after(out, f"gs-ota installed version={FIX}", api) <= {FIX}
+    beats = heartbeats(api)
+    assert any(b["model_rejected"] == [BAD] and b["model_errors"] >= 1 for b in beats) or (
+        fault == "too-slow" and any(b["model_rejected"] == [BAD] for b in beats)
+    ), beats
+    assert "pending=0 dropped=0" in out
+
+
+def test_a_model_that_only_passes_the_install_check_never_runs_after_a_reboot(tmp_path):
+    """The rejection is on flash: the next boot neither runs nor downloads BAD again."""
+    with FileServer() as files:
+        files.files["bad.mpy"] = mpy(tmp_path, MISBEHAVING["raises"], "bad")
+        bad = release(BAD, files.url + "/bad.mpy", files.files["bad.mpy"])
+        baseline_dir = tmp_path / "baseline"
+        baseline_dir.mkdir()
+        config = setup(baseline_dir, t0_ms=T0)
+        with ReleaseApi([None]) as api:
+            baseline = {q[1:] for q in queued(run(baseline_dir, api, config))}
+        config = setup(tmp_path, t0_ms=T0)
+        with ReleaseApi([bad]) as api:
+            first = run(tmp_path, api, config)
+            second = run(tmp_path, api, config)
+        assert files.requests_for("bad.mpy") == 1
+    # after the rollback the old model detects what it detects without any OTA, at the same
+    # times (the new detector's sample 0 is the ring's sample at the swap, not the recording's)
+    after = queued(first.split(f"gs-model rejected version={BAD}", 1)[1])
+    assert after and {q[1:] for q in after} <= baseline, (after, baseline)
+    assert f"gs-model rejected version={BAD}" in first
+    assert f"gs-model version={OLD}" in second and f"gs-model version={BAD}" not in second
+    assert version_in(tmp_path / "model") == OLD
+    counts = report("rejected-model-after-reboot", [first, second], api, tmp_path)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 6, counts
+    assert {e["model_version"] for e in api.events} == {OLD}
+    assert heartbeats(api)[0]["model_rejected"] == []
+    assert heartbeats(api)[-1]["model_rejected"] == [BAD]
+
+
+def test_an_error_in_inference_is_counted_and_the_loop_goes_on(tmp_path):
+    """A trusted model (flashed, not on probation) that raises: no rollback, no stop; every
+    fault is counted in telemetry and events, telemetry and OTA keep running."""
+    config = setup(tmp_path, ota_period_s=5)
+    model = tmp_path / "model"
+    (model / "model.py").unlink()
+    (model / "model.mpy").write_bytes(mpy(tmp_path, MISBEHAVING["raises"], "m"))
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["files"]["model.mpy"]["bytes"] = (model / "model.mpy").stat().st_size
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    with FileServer() as files:
+        files.files["fix.mpy"] = mpy(tmp_path, OTHER_GOOD, "fix")
+        fix = release(FIX, files.url + "/fix.mpy", files.files["fix.mpy"])
+        with ReleaseApi([None, fix]) as api:
+            out = run(tmp_path, api, config)
+    assert "gs-model rejected" not in out
+    beats = heartbeats(api)
+    errors = [b["model_errors"] for b in beats]
+    assert errors[1] > 0 and errors == sorted(errors), errors  # counted, growing until the fix
+    assert f"gs-model trusted version={FIX}" in out  # the cloud could push a fix
+    counts = report("trusted-model-raises-then-fix", [out], api, tmp_path)
+    assert counts["queued"] >= 1 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
+    assert "pending=0 dropped=0" in out
+
+
+@pytest.mark.parametrize("where", ["import", "score"])
+def test_a_hang_is_remembered_across_the_watchdog_reset(tmp_path, where):
+    """The model hangs at import, or in score() on the first real window: the loop stops, the
+    harness kills the run as the watchdog resets the board; the next boot must not hang."""
+    source = HANGS_AT_IMPORT if where == "import" else MISBEHAVING["hangs"]
+    marker = f"gs-ota trying version={BAD}" if where == "import" else f"gs-model version={BAD}"
+    with FileServer() as files:
+        files.files["hang.mpy"] = mpy(tmp_path, source, "hang")
+        bad = release(BAD, files.url + "/hang.mpy", files.files["hang.mpy"])
+        config = setup(tmp_path)
+        with ReleaseApi([bad]) as api:
+            config["api_url"] = api.url
+            (tmp_path / "config.json").write_text(json.dumps(config))
+            hung = run_until_killed(tmp_path, marker)
+            # what the next boot finds: BAD marked as on trial
+            assert trial_state(tmp_path)["trying"] == BAD
+            assert version_in(tmp_path / "model") == (OLD if where == "import" else BAD)
+            rebooted = run(tmp_path, api, config)
+        assert files.requests_for("hang.mpy") == 1
+    assert f"gs-model rejected version={BAD} reason=reset while on trial" in rebooted
+    assert f"gs-model version={BAD}" not in rebooted
+    assert f"gs-ota skipped version={BAD}" in rebooted
+    assert version_in(tmp_path / "model") == OLD
+    assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
+    assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
+    counts = report(f"hang-in-{where}-watchdog-reset", [hung, rebooted], api, tmp_path)
+    assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
+    assert any(b["model_rejected"] == [BAD] for path, b in api.bodies if path == "/telemetry")
+
+
+@pytest.mark.parametrize("cut", ["on-probation", "after-the-verdict"])
+def test_reset_during_probation_rolls_back_to_the_previous_model(tmp_path, cut):
+    """The model was swapped in and on probation when the board reset (e.g. score() hung), or
+    the power failed after its rejection was written but before the folders were swapped back:
+    the next boot runs the previous model, not the one on trial."""
+    config = setup(tmp_path)
+    write_rules_model(tmp_path / "model.prev")  # OLD
+    write_rules_model(tmp_path / "model", version=BAD)
+    state = {"trying": BAD, "bad": []} if cut == "on-probation" else {"trying": None, "bad": [BAD]}
+    (tmp_path / "model.trial.json").write_text(json.dumps(state))
+    with ReleaseApi([None]) as api:
+        out = run(tmp_path, api, config)
+    if cut == "on-probation":
+        assert f"gs-model rejected version={BAD} reason=reset while on trial" in out
+    assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
+    assert f"gs-model rolled back from version={BAD}" in out
+    assert version_in(tmp_path / "model") == OLD and not (tmp_path / "model.prev").exists()
+    assert {e["model_version"] for e in api.events} == {OLD}
+    counts = report(f"reset-{cut}", [out], api, tmp_path)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
