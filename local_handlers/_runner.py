@@ -1,11 +1,11 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
 By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
-the sample devices of events/devices.json (plus a tiny demo model, whose classes are the
-sample events' gestures, the sample batch already stored for `query` and `counts`, the sample
-heartbeat for `devices`); with --endpoint URL against the local cloud of `gesture-stack up` (the sample devices are
-registered there); with --aws (or AWS_ENDPOINT_URL set) against the account or endpoint your
-AWS settings point at (nothing is created there).
+the sample devices of events/devices.json (plus a tiny demo model, whose classes are the sample
+events' gestures, the sample batch already stored for `query` and `counts`, the sample
+heartbeat for `devices`); with --endpoint URL against the local cloud of `gesture-stack up`
+(the sample devices are registered there); with --aws (or AWS_ENDPOINT_URL set) against the
+account or endpoint your AWS settings point at (nothing is created there).
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
 
