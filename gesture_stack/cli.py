@@ -7,8 +7,10 @@ Each module in PARTS has `register(subparsers)`, which adds its subcommands and 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
+from pathlib import Path
 
 PARTS = (
     "training.cli",  # train, detect
@@ -19,17 +21,36 @@ PARTS = (
 )
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions keep their line breaks (numbered lists); every option shows its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, argparse.SUPPRESS) or "default" in text or action.required:
+            return text
+        if isinstance(default, Path) and default.is_absolute():
+            default = (
+                default.relative_to(Path.cwd()) if default.is_relative_to(Path.cwd()) else default
+            )
+        shown = str(default).replace("%", "%%")
+        return f"{text} (default: {shown})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gesture-stack", description="Gesture detection stack.")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="gesture-stack",
+        description="Gesture detection stack: train, run the device, the pipeline and the demo.",
+        formatter_class=HelpFormatter,
+    )
+    subparsers = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        parser_class=functools.partial(argparse.ArgumentParser, formatter_class=HelpFormatter),
+    )
     for name in PARTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # that part is not built yet
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

@@ -26,23 +26,45 @@ def register(subparsers) -> None:
         "(method, path, device, status, ms). State is kept in --state across restarts.",
     )
     up.add_argument("--port", type=int, default=8000, help="port (0: any free one)")
-    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on")
     up.add_argument("--state", type=Path, default=Path("build") / "local", help="state folder")
     up.set_defaults(func=cmd_up)
 
     devices = subparsers.add_parser(
-        "devices", help="provision devices: API key, usage plan, devices-table item"
+        "devices",
+        help="provision devices: API key, usage plan, devices-table item",
+        description="Add, list, revoke or rotate device keys on the local cloud (--endpoint) "
+        "or a deployed stage (--stage).",
     )
-    actions = devices.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="a new device and its key (printed once)")
-    add.add_argument("name")
-    add.add_argument("--role", default="device", choices=("device", "dashboard"))
+    actions = devices.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=subparsers._parser_class
+    )
+    add = actions.add_parser(
+        "add",
+        help="a new device and its key (printed once)",
+        description="Register a device: a new API key in the usage plan and a devices-table "
+        "item. Prints the key once.",
+    )
+    add.add_argument("name", help="device id")
+    add.add_argument(
+        "--role", default="device", choices=("device", "dashboard"), help="what the key may do"
+    )
     add.add_argument("--config-out", type=Path, help="write a firmware config.json for it")
-    listing = actions.add_parser("list", help="devices, roles and whether their key is enabled")
-    revoke = actions.add_parser("revoke", help="disable the device's key")
-    revoke.add_argument("name")
-    rotate = actions.add_parser("rotate", help="a new key (printed once); the old one disabled")
-    rotate.add_argument("name")
+    listing = actions.add_parser(
+        "list",
+        help="devices, roles and whether their key is enabled",
+        description="List devices, their roles and whether their key is enabled.",
+    )
+    revoke = actions.add_parser(
+        "revoke", help="disable the device's key", description="Disable the device's API key."
+    )
+    revoke.add_argument("name", help="device id")
+    rotate = actions.add_parser(
+        "rotate",
+        help="a new key (printed once); the old one disabled",
+        description="Give the device a new API key (printed once) and disable the old one.",
+    )
+    rotate.add_argument("name", help="device id")
     rotate.add_argument("--config-out", type=Path, help="write a firmware config.json for it")
     for parser in (add, listing, revoke, rotate):
         where = parser.add_mutually_exclusive_group(required=True)

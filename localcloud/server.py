@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from localcloud import moto_dynamodb, presign, site
 from localcloud.lambda_runtime import LambdaContext, apply_environment, rest_event
+from localcloud.moto_conditional_writes import atomic_conditional_writes
 from localcloud.stack import (
     LOCAL_STAGE,
     REGION,
@@ -127,6 +128,7 @@ class LocalCloud:
         mock.start()
         self._stack.callback(mock.stop)
         self._stack.enter_context(moto_dynamodb.patched_transactions())
+        self._stack.enter_context(atomic_conditional_writes())  # promotion's If-Match
         if self.state_dir is not None:
             restore(self.state_dir)
         wiring.reset()
@@ -498,6 +500,7 @@ def _request_handler(cloud: LocalCloud):
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait
         timeout = 60  # idle keep-alive connections; the body read has its own, shorter one
 
         def __getattr__(self, name: str):
@@ -554,10 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m localcloud.server`: what `gesture-stack up` runs."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="The gesture-stack cloud on localhost.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--state", type=Path, default=Path("build") / "local")
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.server", description="The gesture-stack cloud on localhost."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port, 0: any (default: 8000)")
+    parser.add_argument(
+        "--state", type=Path, default=Path("build") / "local", help="(default: build/local)"
+    )
     args = parser.parse_args(argv)
     return serve_forever(args.host, args.port, args.state)
 
@@ -571,13 +578,21 @@ def serve_forever(host: str, port: int, state: Path) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalCloud(port=port, host=host, state=state, log=log, starter_model=True) as cloud:
+    cloud = LocalCloud(port=port, host=host, state=state, log=log, starter_model=True)
+    try:
+        cloud.start()
+    except OSError as exc:  # the port is taken, most likely
+        print(f"gesture-stack up: cannot listen on {host}:{port}: {exc.strerror or exc}")
+        print("(--port 0 picks a free port)")
+        return 2
+    try:
         print(f"local-cloud api={cloud.url} dashboard={cloud.url}/", flush=True)
-        try:
-            while not stop.wait(3600):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(3600):
             pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cloud.stop()  # saves the state
     return 0
 
 

@@ -118,6 +118,8 @@ def create_storage(dynamodb, s3, bucket: str, region: str = REGION, stage=LOCAL_
     config = {} if region == "us-east-1" else {"LocationConstraint": region}
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
+    # versioned, as infra/storage.yml's DataBucket: every models/current.json ever written stays
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
 # -- functions and routes ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ import boto3
 from localcloud import stack as local_stack
 from localcloud.codebuild import LocalCodeBuild
 from localcloud.moto_adapter import RunBuild, patched_moto
+from localcloud.moto_conditional_writes import atomic_conditional_writes
 
 # The local cloud's AWS endpoint accepts any SigV4 credentials; never send real ones there.
 ENDPOINT_CREDENTIALS = {
@@ -148,6 +149,8 @@ class LocalPipeline:
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         mock.start()
         self._stack.callback(mock.stop)
+        # two runs' compare-and-swap of models/current.json: one wins, as on S3
+        self._stack.enter_context(atomic_conditional_writes())
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         self._stack.callback(server.stop)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipeline import run_input
 from pipeline.run_layout import check_run_id
 
 DEFAULT_WORK_ROOT = "build/pipeline"
@@ -32,10 +33,14 @@ class JobSettings:
     time_to: date | None = None
     training: dict = field(default_factory=dict)
     events_table: str = ""
+    max_range_days: int = run_input.DEFAULT_MAX_RANGE_DAYS
 
     @classmethod
     def from_env(cls, job: str, env: dict[str, str] | None = None) -> JobSettings:
-        """Settings of `job`; its files go to $WORK_ROOT/<run id>/<job>/."""
+        """Settings of `job`; its files go to $WORK_ROOT/<run id>/<job>/.
+
+        SettingsError: the build's environment is broken (the stack's fault);
+        run_input.InvalidInput: the execution input is (the caller's fault)."""
         env = dict(os.environ if env is None else env)
         missing = [name for name in ("DATA_BUCKET", "RUN_ID") if not env.get(name)]
         if missing:
@@ -49,25 +54,28 @@ class JobSettings:
             run_id=run_id,
             stage=env.get("STAGE", ""),
             work_dir=Path(env.get("WORK_ROOT") or DEFAULT_WORK_ROOT) / run_id / job,
-            time_from=_day(env, "TIME_FROM"),
-            time_to=_day(env, "TIME_TO"),
+            time_from=run_input.parse_day("time_from", env.get("TIME_FROM", "")),
+            time_to=run_input.parse_day("time_to", env.get("TIME_TO", "")),
             training=_training(env.get("TRAINING", "")),
             events_table=env.get("EVENTS_TABLE", ""),
+            max_range_days=run_input.check_max_range_days(
+                env.get("MAX_RANGE_DAYS") or run_input.DEFAULT_MAX_RANGE_DAYS
+            ),
         )
 
-
-def _day(env: dict[str, str], name: str) -> date | None:
-    value = env.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise SettingsError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
+    def check_input(self, backend, today: date) -> tuple[date, date]:
+        """The run's days and training, checked (run_input.InvalidInput); the days read."""
+        backend.check(self.training)
+        return run_input.check_range(self.time_from, self.time_to, today, self.max_range_days)
 
 
 def _training(value: str) -> dict:
-    return parse_json_object(value, "TRAINING") if value.strip() else {}
+    if not value.strip():
+        return {}
+    try:
+        return parse_json_object(value, "training")
+    except SettingsError as exc:
+        raise run_input.InvalidInput(str(exc)) from None
 
 
 def parse_json_object(text: str, what: str) -> dict:

@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from functions.storage_layout import parse_raw_sample_key
+from pipeline import run_input
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
@@ -40,6 +41,9 @@ class TrainingBackend(Protocol):
 
     def mpy_budget(self) -> int:
         """Bytes a model.mpy may have on the device."""
+
+    def check(self, training: dict) -> None:
+        """run_input.InvalidInput unless `training` is a valid execution input "training"."""
 
 
 def raw_layer_copy(windows_jsonl: Path, folder: Path) -> int:
@@ -109,14 +113,21 @@ class GestureTraining:
     evaluation_recordings (4), gestures.
     """
 
-    PARAMS = {"grid", "seed", "recordings", "duration_s", "evaluation_recordings", "gestures"}
+    def check(self, training: dict) -> None:
+        """The execution input's "training" (pipeline/run_input.py) plus "gestures": the
+        vocabulary to keep (the job passes the current model's), well-formed names."""
+        from training.params import load_params
+        from training.recordings import is_gesture_name
+
+        run_input.check_training(training, tuple(load_params().grids), extra_keys=("gestures",))
+        gestures = training.get("gestures", [])
+        if not isinstance(gestures, list) or not all(map(is_gesture_name, gestures)):
+            raise run_input.InvalidInput(
+                f"training.gestures must be a list of gesture names, got {gestures!r}"
+            )
 
     def _check(self, params: dict) -> None:
-        unknown = set(params) - self.PARAMS
-        if unknown:
-            raise ValueError(
-                f"unknown training parameter(s) {sorted(unknown)}; use {sorted(self.PARAMS)}"
-            )
+        self.check(params)
 
     def train(
         self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict

@@ -19,11 +19,13 @@ from training.streams import Stream
 
 @dataclass
 class ScoredStream:
-    """A stream with the model's window probabilities at the device's inference positions."""
+    """A stream with the model's class votes at the device's inference positions (`scale`
+    votes = probability 1)."""
 
     stream: Stream
     ends: np.ndarray
-    proba: np.ndarray
+    scores: np.ndarray
+    scale: int
 
 
 def evaluate(
@@ -31,7 +33,7 @@ def evaluate(
 ) -> EventScore:
     total = EventScore()
     for s in scored:
-        detections = debounce(classes, params, s.ends, s.proba)
+        detections = debounce(classes, params, s.ends, s.scores, s.scale)
         st = s.stream
         total = total.add(
             score_events(st.events, detections, tolerance_ms, st.duration_ms, st.ignore)
@@ -43,7 +45,7 @@ def time_offset(scored: list[ScoredStream], classes: list[str], base: dict) -> i
     """Samples between the mean window end of a run and the middle of the event it found."""
     gaps = []
     for s in scored:
-        for d in debounce(classes, base | {"time_offset": 0}, s.ends, s.proba):
+        for d in debounce(classes, base | {"time_offset": 0}, s.ends, s.scores, s.scale):
             mids = [(e.start_ms + e.end_ms) / 2 for e in s.stream.events]
             if mids:
                 nearest = min(mids, key=lambda m: abs(m - d.t_ms))

@@ -24,8 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--out", type=Path, default=DEFAULT_OUT, help="model folder to write")
     train.add_argument("--grid", default="default", help="grid name from training/params.yml")
-    train.add_argument("--params", type=Path, default=None, help="params file (YAML)")
-    train.add_argument("--layers", type=Path, default=None, help="data layers folder")
+    train.add_argument(
+        "--params", type=Path, help="params file (YAML; default: training/params.yml)"
+    )
+    train.add_argument(
+        "--layers", type=Path, help="data layers folder (default: OUT-layers beside --out)"
+    )
     train.set_defaults(func=run_train)
 
     detect = subparsers.add_parser(
@@ -59,12 +63,16 @@ def run_train(args: argparse.Namespace) -> int:
     from training.params import load_params
     from training.pipeline import train
 
+    try:
+        params = load_params(args.params)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     data = _fetch_s3(args.data, args.out) if args.data.startswith("s3://") else Path(args.data)
     if not data.exists():
         print(f"error: --data {data} does not exist", file=sys.stderr)
         return 2
     try:
-        params = load_params(args.params)
         result = train(data, args.out, args.grid, params, args.layers, progress=_progress)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

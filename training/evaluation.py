@@ -1,4 +1,4 @@
-"""Event-level scoring: run the device debouncer on window probabilities, match events.
+"""Event-level scoring: run the device debouncer on window class votes, match events.
 
 A detection matches a true event when its time falls inside the event's interval widened by a
 tolerance and the class agrees; a wrong class counts as a miss and a false event; a second
@@ -7,7 +7,9 @@ detection of the same event is a false event.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
 import numpy as np
 from gesture.postprocess import Debouncer
@@ -140,13 +142,22 @@ def score_events(
     return score
 
 
+def votes_threshold(threshold: float, scale: int) -> int:
+    """The debouncer's threshold in votes: the fewest votes whose probability (votes / scale)
+    is >= threshold, exactly, taking the threshold as the decimal it is written as (0.4 of
+    2500 votes is 1000, although the float 0.4 is a hair above 2/5)."""
+    return math.ceil(Fraction(repr(float(threshold))) * scale)
+
+
 def debounce(
-    classes: list[str], params: dict, ends: np.ndarray, proba: np.ndarray
+    classes: list[str], params: dict, ends: np.ndarray, scores: np.ndarray, scale: int
 ) -> list[Detection]:
-    """Run the device's Debouncer over window probabilities (ends = 100 Hz window end indices)."""
-    deb = Debouncer(classes, params)
+    """Run the device's Debouncer over window class votes (ends = 100 Hz window end indices);
+    its threshold in votes comes from params' probability threshold."""
+    params = params | {"threshold_votes": votes_threshold(params["threshold"], scale)}
+    deb = Debouncer(classes, params, scale)
     out = []
-    for end, p in zip(ends.tolist(), proba.tolist(), strict=True):
+    for end, p in zip(ends.tolist(), scores.tolist(), strict=True):
         ev = deb.update(p, end)
         if ev:
             out.append(Detection(ev[0] * STEP_MS, ev[1], float(ev[2])))

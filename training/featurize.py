@@ -1,4 +1,4 @@
-"""Host-side windows and features, vectorised; equal to `gesture.features` on the device.
+"""Host-side windows and integer features, vectorised; equal to `gesture.features` on the device.
 
 A model config fixes the rate (decimation of the 100 Hz stream), the window length, the signals
 and the feature spec. Windows are cut at any 100 Hz end index (all decimation phases) for
@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from gesture.features import STATS, feature_names
+from gesture.features import STATS, feature_names, std_shift
 from gesture.units import SIGNALS
 
-from training.rawunits import SI_PER_LSB, si_to_counts
+from training.rawunits import si_to_counts
 from training.recordings import CAPTURE_HZ, STEP_MS, vocabulary
 from training.streams import Stream
 
@@ -64,23 +64,23 @@ def window_counts(counts: np.ndarray, ends: np.ndarray, spec: WindowSpec) -> np.
 
 
 def features(windows: np.ndarray, spec: WindowSpec) -> np.ndarray:
-    """Feature matrix (n x size) of raw-count windows, in `gesture.features` order."""
+    """Integer feature matrix (n x size, int64) of raw-count windows, in `gesture.features`
+    order and units (sums and counts, see there): the device computes the same integers."""
     idx = [SIGNALS.index(s) for s in spec.signals]
     raw = windows[:, :, idx].astype(np.int64)
-    scale = SI_PER_LSB[idx]
     parts = []
     if spec.time_points:
-        parts.append((raw * scale).reshape(len(raw), -1))
+        parts.append(raw.reshape(len(raw), -1))
     if spec.stats:
         n = spec.window
-        mean = raw.sum(axis=1) / n
-        var = (raw * raw).sum(axis=1) / n - mean * mean
+        shifted = raw >> std_shift(n)
+        total = shifted.sum(axis=1)
         values = {
-            "mean": mean * scale,
-            "std": np.maximum(var, 0.0) ** 0.5 * scale,
-            "min": raw.min(axis=1) * scale,
-            "max": raw.max(axis=1) * scale,
-            "absdiff": np.abs(np.diff(raw, axis=1)).sum(axis=1) / (n - 1) * scale,
+            "mean": raw.sum(axis=1),
+            "std": (shifted * shifted).sum(axis=1) - (total * total) // n,
+            "min": raw.min(axis=1),
+            "max": raw.max(axis=1),
+            "absdiff": np.abs(np.diff(raw, axis=1)).sum(axis=1),
         }
         parts.append(np.stack([values[s] for s in spec.stats], axis=2).reshape(len(raw), -1))
     return np.concatenate(parts, axis=1)

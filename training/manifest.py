@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from gesture.features import STATS
 from gesture.units import SIGNALS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from training.evaluation import votes_threshold
+
 MANIFEST_FILE = "manifest.json"
 MODEL_FILES = ("model.py", "model.mpy")
-SCHEMA = 1
+SCHEMA = 2  # 2: integer features and model (class votes, score_scale); 1 scored floats
 
 
 class FileInfo(BaseModel):
@@ -26,10 +29,13 @@ class FileInfo(BaseModel):
 
 
 class PostProcess(BaseModel):
-    """Debouncer parameters in inferences (see gesture.postprocess)."""
+    """Debouncer parameters in inferences (see gesture.postprocess); `threshold` is the
+    calibrated probability, `threshold_votes` the same in the model's votes (what the device
+    compares)."""
 
     model_config = ConfigDict(extra="forbid")
     threshold: float = Field(ge=0, le=1)
+    threshold_votes: int = Field(ge=0)
     min_hits: int = Field(ge=1)
     max_gap: int = Field(0, ge=0)
     refractory: int = Field(0, ge=0)
@@ -39,7 +45,7 @@ class PostProcess(BaseModel):
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    schema_version: int = Field(SCHEMA, alias="schema")
+    schema_version: Literal[2] = Field(SCHEMA, alias="schema")
     version: str = Field(pattern=r"^\d{14}-[0-9a-f]{8}$")
     created: str
     capture_hz: int = 100
@@ -50,6 +56,7 @@ class Manifest(BaseModel):
     signals: list[str]
     features: dict
     classes: list[str]
+    score_scale: int = Field(ge=1)  # the model's votes per window, summed over the classes
     postprocess: PostProcess
     files: dict[str, FileInfo]
     metrics: dict = Field(default_factory=dict)
@@ -75,6 +82,9 @@ class Manifest(BaseModel):
             raise ValueError("rate_hz * decimation must equal capture_hz")
         if "idle" not in self.classes:
             raise ValueError("classes must include 'idle'")
+        pp = self.postprocess
+        if pp.threshold_votes != votes_threshold(pp.threshold, self.score_scale):
+            raise ValueError("postprocess.threshold_votes must be ceil(threshold x score_scale)")
         missing = set(MODEL_FILES) - set(self.files)
         if missing:
             raise ValueError(f"files must describe {sorted(missing)}")

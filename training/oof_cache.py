@@ -14,10 +14,12 @@ from pathlib import Path
 from training.params import Candidate, TrainParams
 from training.streams import Stream
 
+FORMAT = b"integer-votes-1"  # what an entry holds; older entries never match
+
 
 def folds_fingerprint(folds: dict[str, list[Stream]], params: TrainParams) -> str:
     """Hash of the fold streams' samples and events and of every parameter selection uses."""
-    h = hashlib.sha256()
+    h = hashlib.sha256(FORMAT)
     for name in sorted(folds):
         for s in folds[name]:
             h.update(name.encode() + s.samples.tobytes() + repr(s.events).encode())
@@ -27,7 +29,8 @@ def folds_fingerprint(folds: dict[str, list[Stream]], params: TrainParams) -> st
 
 
 class OofCache:
-    """Pickled (ends, proba) per out-of-fold stream, size and fit time, per candidate."""
+    """Pickled (ends, class votes, scale) per out-of-fold stream, size and fit time, per
+    candidate."""
 
     def __init__(self, folder: Path | None, fingerprint: str):
         self.folder, self.fingerprint = folder, fingerprint

@@ -20,7 +20,7 @@ import numpy as np
 from training import export
 from training.calibration import ScoredStream, calibrate, evaluate
 from training.clips import clip_streams, is_clip_folder
-from training.evaluation import EventScore
+from training.evaluation import EventScore, votes_threshold
 from training.featurize import WindowSpec, classes_of, features, window_counts
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
 from training.oof_cache import OofCache, folds_fingerprint
@@ -114,13 +114,13 @@ def score_candidate(
             first = first or result
             scored += score_streams(result.estimator, folds[name], result.spec, classes)
         index = {id(s): i for i, s in enumerate(streams)}
+        rows = [(index[id(s.stream)], s.ends, s.scores, s.scale) for s in scored]
         entry = {"mpy_bytes": first.mpy_bytes, "within_budget": first.within_budget,
-                 "fit_s": first.fit_s,
-                 "scored": [(index[id(s.stream)], s.ends, s.proba) for s in scored]}  # fmt: skip
+                 "fit_s": first.fit_s, "scored": rows}  # fmt: skip
         oof.save(c, entry)
     result = CandidateResult(c, spec, None, entry["mpy_bytes"], entry["fit_s"])
     result.within_budget = entry["within_budget"]
-    result.oof = [ScoredStream(streams[i], ends, proba) for i, ends, proba in entry["scored"]]
+    result.oof = [ScoredStream(streams[i], *rest) for i, *rest in entry["scored"]]
     hop_ms = 1000 // spec.rate_hz * spec.hop
     result.postprocess, result.score = calibrate(
         result.oof, list(classes), params.selection_calibration.model_dump(), hop_ms,
@@ -163,35 +163,42 @@ def fit_final(
     params: TrainParams,
     progress,
     classes: tuple[str, ...],
-) -> tuple[CandidateResult, object]:
+) -> tuple[CandidateResult, object, np.ndarray]:
     """models: the preferred candidate fitted on every non-test stream (the next one if that
-    fit outgrows the budget)."""
+    fit outgrows the budget), and its training features."""
     cache, budget = WindowCache(dev, params, classes), int(params.budgets["mpy_bytes"])
     for chosen in order:
         x, y = cache.get(chosen.spec)
         estimator = make_estimator(chosen.candidate, params.windows.class_weight, params.seed)
         estimator.fit(x, y)
-        size = export.mpy_size(export.to_python(estimator))
+        size = export.mpy_size(export.to_python(estimator, chosen.spec))
         if size <= budget:
-            return chosen, estimator
+            return chosen, estimator, x
         progress(f"{chosen.candidate.key}: final fit is {size} B, over budget; next candidate")
     raise ValueError("no candidate's final fit stays within the .mpy budget")
 
 
 def refit_all(
-    selected: CandidateResult, evaluated, streams: list[Stream], params: TrainParams, classes
+    selected: CandidateResult,
+    evaluated,
+    evaluated_x,
+    streams: list[Stream],
+    params: TrainParams,
+    classes: tuple[str, ...],
 ):
     """With `final_fit: all`, the exported model is the selected candidate refitted on every
     group (test included: more real events for the device) if it stays within budget; the
-    metrics stay those of the evaluated fit, which never saw the test groups."""
+    metrics stay those of the evaluated fit, which never saw the test groups. Returns the
+    model, the note for the metrics and the features it was trained on."""
     if params.final_fit != "all":
-        return evaluated, metrics_note(False)
+        return evaluated, metrics_note(False), evaluated_x
     x, y = WindowCache(streams, params, classes).get(selected.spec)
     estimator = make_estimator(selected.candidate, params.windows.class_weight, params.seed)
     estimator.fit(x, y)
-    if export.mpy_size(export.to_python(estimator)) > int(params.budgets["mpy_bytes"]):
-        return evaluated, metrics_note(False)
-    return estimator, metrics_note(True)
+    source = export.to_python(estimator, selected.spec)
+    if export.mpy_size(source) > int(params.budgets["mpy_bytes"]):
+        return evaluated, metrics_note(False), evaluated_x
+    return estimator, metrics_note(True), x
 
 
 def metrics_note(all_groups: bool) -> str:
@@ -200,9 +207,11 @@ def metrics_note(all_groups: bool) -> str:
 
 def export_model(
     out: Path, estimator, spec: WindowSpec, postprocess: dict, metrics: dict, info: dict,
-    vectors_from: np.ndarray, params: TrainParams, vocabulary: tuple[str, ...],
+    vectors_from: np.ndarray, params: TrainParams, train_x: np.ndarray,
+    vocabulary: tuple[str, ...],
 ) -> Manifest:  # fmt: skip
-    """The model folder: model.py, model.mpy, vectors.json, manifest.json."""
+    """The model folder: model.py, model.mpy, vectors.json, manifest.json. The integer
+    model's splits are checked against scikit-learn's on the training and test features."""
     classes = [vocabulary[i] for i in estimator.classes_]  # the order m2cgen's score() returns
     if classes[0] != "idle" or len(classes) < 2:
         raise ValueError(f"training data needs idle and gesture windows, got classes {classes}")
@@ -210,17 +219,23 @@ def export_model(
         missing = sorted(set(vocabulary) - set(classes))
         raise ValueError(f"no training windows of {missing}: too few or too short examples")
     out.mkdir(parents=True, exist_ok=True)
-    source = export.to_python(estimator)
+    model = export.IntegerModel(estimator)
+    for x in (train_x, vectors_from):
+        export.check_decisions(model, x)
+    source = export.to_python(estimator, spec)
     (out / "model.py").write_text(source)
     export.compile_mpy(source, out / "model.mpy")
-    vectors = export.test_vectors(estimator, vectors_from, params.vectors, params.seed)
+    vectors = export.test_vectors(model, vectors_from, params.vectors, params.seed)
     export.write_vectors(out / "vectors.json", vectors)
     files = {name: FileInfo(**export.file_info(out / name)) for name in ("model.py", "model.mpy")}
     version, created = make_version(files["model.py"].sha256)
     manifest = Manifest(
         version=version, created=created, rate_hz=spec.rate_hz, decimation=spec.decimation,
         window=spec.window, hop=spec.hop, signals=list(spec.signals), features=spec.features,
-        classes=classes, postprocess=PostProcess(**postprocess), files=files,
+        classes=classes, score_scale=model.scale, files=files,
+        postprocess=PostProcess(
+            **postprocess, threshold_votes=votes_threshold(postprocess["threshold"], model.scale)
+        ),
         metrics=metrics, estimator=info,
     )  # fmt: skip
     write_manifest(out, manifest)
@@ -273,7 +288,7 @@ def train(
     rows = [r.row() for r in results]
     _write_json(layers / "06_models" / "candidates.json", rows)
     dev = [s for ss in parts.values() for s in ss]
-    selected, estimator = fit_final(ranked(results), dev, params, progress, classes)
+    selected, estimator, dev_x = fit_final(ranked(results), dev, params, progress, classes)
     hop_ms = 1000 // selected.spec.rate_hz * selected.spec.hop
     postprocess, oof = calibrate(
         selected.oof, list(classes), params.calibration.model_dump(), hop_ms, params.tolerance_ms
@@ -291,13 +306,24 @@ def train(
         "evaluated_fit": "all groups but the test groups",
     }
     evaluated = estimator
-    estimator, metrics["exported_fit"] = refit_all(selected, estimator, dev + test, params, classes)
+    estimator, metrics["exported_fit"], train_x = refit_all(
+        selected, estimator, dev_x, dev + test, params, classes
+    )
     (layers / "06_models" / "estimator.pkl").write_bytes(pickle.dumps(estimator))
     info = selected.candidate.model_dump() | {"grid": grid, "sklearn": type(estimator).__name__}
     vectors_from = np.concatenate([_features(s, selected.spec) for s in test_scored])
     metrics["train_s"] = round(time.perf_counter() - started, 1)
     manifest = export_model(
-        out, estimator, selected.spec, postprocess, metrics, info, vectors_from, params, classes
+        out,
+        estimator,
+        selected.spec,
+        postprocess,
+        metrics,
+        info,
+        vectors_from,
+        params,
+        train_x,
+        classes,
     )
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
     write_report(out, manifest, test_scored, test_score, rows, source.get("notes", ()))

@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import gesture.features
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -33,15 +34,20 @@ def colors(classes: list[str]) -> dict[str, tuple]:
 
 
 MICROPYTHON = Path(sys.executable).parent / "micropython"
+FIRMWARE_LIB = Path(gesture.features.__file__).resolve().parents[1]  # the device package's folder
 TIMING_SCRIPT = """
 import json, time, model
+from gesture.detector import Detector
+det = Detector(json.load(open({manifest!r})), model.score)
+feats, w, o = det.features, det.window, det.scores
+total = 0
 vectors = [v['features'] for v in json.load(open({vectors!r}))['vectors']]
-for v in vectors[:5]:
-    model.score(v)
-t0 = time.ticks_us()
 for v in vectors:
-    model.score(v)
-print((time.ticks_us() - t0) / len(vectors))
+    feats.load_vector(v)
+    t0 = time.ticks_us()
+    model.score(w.buffer, w.oldest, feats.vector, o)
+    total += time.ticks_diff(time.ticks_us(), t0)
+print(total / len(vectors))
 """
 
 
@@ -60,7 +66,8 @@ def plot_timeline(scored: ScoredStream, classes: list[str], postprocess: dict, p
     tw = scored.ends * STEP_MS / 1000
     for c, name in enumerate(classes):
         if name != "idle":
-            axes[2].plot(tw, scored.proba[:, c], lw=0.8, color=color[name], label=name)
+            p = scored.scores[:, c] / scored.scale
+            axes[2].plot(tw, p, lw=0.8, color=color[name], label=name)
     axes[2].axhline(postprocess["threshold"], ls="--", color="k", lw=0.6)
     axes[2].set_ylabel("window P")
     axes[2].set_ylim(0, 1.05)
@@ -74,7 +81,7 @@ def plot_timeline(scored: ScoredStream, classes: list[str], postprocess: dict, p
             )
         for lo, hi in s.ignore:
             ax.axvspan(lo / 1000, hi / 1000, color="k", alpha=0.05)
-    for d in debounce(classes, postprocess, scored.ends, scored.proba):
+    for d in debounce(classes, postprocess, scored.ends, scored.scores, scored.scale):
         axes[2].axvline(d.t_ms / 1000, color=color[d.gesture], lw=1.5)
         axes[2].text(d.t_ms / 1000, 1.0, d.gesture, color=color[d.gesture], fontsize=8)
     axes[0].legend(loc="upper right", fontsize=7)
@@ -115,14 +122,22 @@ def plot_confusion(score: EventScore, classes: list[str], path: Path) -> Path:
 
 def micropython_us_per_window(model_dir: Path) -> float | None:
     """Mean model.score() time per window under the micropython binary (None if unavailable)."""
-    script = TIMING_SCRIPT.format(vectors=str(Path(model_dir) / "vectors.json"))
+    script = TIMING_SCRIPT.format(
+        vectors=str(Path(model_dir) / "vectors.json"),
+        manifest=str(Path(model_dir) / "manifest.json"),
+    )
+    paths = f"import sys\nsys.path.insert(0, {str(FIRMWARE_LIB)!r})\n"
+    paths += f"sys.path.insert(0, {str(model_dir)!r})\n"
     done = subprocess.run(
-        [str(MICROPYTHON), "-c", f"import sys\nsys.path.insert(0, {str(model_dir)!r})\n{script}"],
+        [str(MICROPYTHON), "-c", paths + script],
         capture_output=True,
         text=True,
         timeout=120,
     )
     return float(done.stdout.strip()) if done.returncode == 0 else None
+
+
+CANDIDATE_LABELS = {"mpy_bytes": "mpy_bytes before refit"}
 
 
 def write_report(
@@ -174,8 +189,10 @@ def write_report(
         "</table><h2>Event confusion (test)</h2><img src='confusion.png'>",
         "<h2>Test timelines</h2>",
         *(f"<p><img src='{name}' width='100%'></p>" for name in images),
-        "<h2>Candidates (out-of-fold event F1)</h2><table border=1><tr>",
-        *(f"<th>{k}</th>" for k in best_rows[0]),
+        "<h2>Candidates (out-of-fold event F1)</h2>",
+        f"<p>Sizes are of each candidate fitted on the development data, before the refit; the "
+        f"exported model is {manifest.files['model.mpy'].bytes} B.</p><table border=1><tr>",
+        *(f"<th>{CANDIDATE_LABELS.get(k, k)}</th>" for k in best_rows[0]),
         "</tr>",
         *("<tr>" + "".join(f"<td>{v}</td>" for v in r.values()) + "</tr>" for r in best_rows),
         "</table></body></html>",

@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeClassifier
 from training.augment import augmented
 from training.calibration import ScoredStream
 from training.evaluation import EventScore
-from training.export import mpy_size, to_python
+from training.export import IntegerModel, mpy_size, to_python
 from training.featurize import (
     WindowSpec,
     device_ends,
@@ -84,24 +84,26 @@ def node_count(estimator) -> int:
     return sum(t.tree_.node_count for t in trees)
 
 
-def full_proba(estimator, x: np.ndarray, n_classes: int) -> np.ndarray:
-    """predict_proba with a column for every class, even ones missing from training."""
-    proba = np.zeros((len(x), n_classes))
-    proba[:, estimator.classes_] = estimator.predict_proba(x)
-    return proba
+def full_scores(model: IntegerModel, x: np.ndarray, n_classes: int) -> np.ndarray:
+    """The device's class votes with a column for every class, even ones missing from training."""
+    scores = np.zeros((len(x), n_classes), dtype=np.int64)
+    scores[:, model.estimator.classes_] = model.scores(x)
+    return scores
 
 
 def score_streams(
     estimator, streams: list[Stream], spec: WindowSpec, classes: tuple[str, ...]
 ) -> list[ScoredStream]:
-    """Window probabilities (one column per class) at the device's inference positions."""
+    """Window class votes (a column per class) at the device's inference positions on each
+    stream, computed as the device computes them (integer features, integer leaf votes)."""
+    model = IntegerModel(estimator)
     out = []
     for s in streams:
         ends = device_ends(len(s.samples), spec)
         if not len(ends):
             continue
         x = features(window_counts(si_to_counts(s.samples), ends, spec), spec)
-        out.append(ScoredStream(s, ends, full_proba(estimator, x, len(classes))))
+        out.append(ScoredStream(s, ends, full_scores(model, x, len(classes)), model.scale))
     return out
 
 
@@ -140,7 +142,7 @@ def fit(
     if node_count(estimator) * BYTES_PER_NODE > 3 * budget:
         result.mpy_bytes = node_count(estimator) * BYTES_PER_NODE  # estimate; far over budget
     else:
-        result.mpy_bytes = mpy_size(to_python(estimator))
+        result.mpy_bytes = mpy_size(to_python(estimator, spec))
     result.within_budget = result.mpy_bytes <= budget
     return result
 

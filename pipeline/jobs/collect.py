@@ -3,7 +3,8 @@
 - sample windows: raw/samples/ in the bucket (functions/storage_layout.py), kept when their
   UTC day is within [TIME_FROM, TIME_TO], with their labels -> runs/<run_id>/raw/windows.jsonl
 - gesture events: the events table's fleet-by-day index, one query per UTC day of the range
-  (TIME_FROM defaults to EVENTS_LOOKBACK_DAYS before TIME_TO) -> runs/<run_id>/raw/events.jsonl
+  (TIME_FROM defaults to EVENTS_LOOKBACK_DAYS before TIME_TO; at most MAX_RANGE_DAYS days,
+  pipeline/run_input.py) -> runs/<run_id>/raw/events.jsonl
 - runs/<run_id>/raw/manifest.json: what it took (filter, counts, digest of the window keys)
 
 Same run id and data -> same output, so a retried build is harmless.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -24,10 +24,11 @@ from functions import storage_layout
 from functions.adapters.events_table import EventsTable
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, list_keys, s3_client
-from pipeline.jobs.result import write_result
-from pipeline.settings import JobSettings, SettingsError
+from pipeline.jobs.result import run_job
+from pipeline.run_input import EVENTS_LOOKBACK_DAYS, check_range
+from pipeline.settings import JobSettings
+from pipeline.training_backend import load_backend
 
-EVENTS_LOOKBACK_DAYS = 30
 _ALL_FLEET_KEYS = ("0", "9999999999999~")  # fleet_key = <t_ms:013d>#<device>#<seq>
 
 
@@ -71,11 +72,19 @@ def export_events(settings: JobSettings, dynamodb, days: list[str]) -> list[dict
     return rows
 
 
-def collect(settings: JobSettings, s3, dynamodb=None, today: date | None = None) -> dict:
+def collect(
+    settings: JobSettings, s3, dynamodb=None, today: date | None = None, backend=None
+) -> dict:
+    """Export the run's windows and events; the input (range, and the training the run will
+    use, when `backend` is given) is checked first, so a bad run stops before any work."""
+    today = today or datetime.now(UTC).date()
+    if backend is not None:
+        backend.check(settings.training)
+    first, last = check_range(settings.time_from, settings.time_to, today, settings.max_range_days)
     sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
     windows, keys_sha256 = export_windows(settings, s3)
     sink.put_bytes(run_layout.raw_windows_key(settings.run_id), jsonl(windows))
-    days = event_days(settings.time_from, settings.time_to, today or datetime.now(UTC).date())
+    days = event_days(first, last, today)
     events = export_events(settings, dynamodb, days) if settings.events_table else []
     sink.put_bytes(run_layout.raw_events_key(settings.run_id), jsonl(events))
     manifest = {
@@ -109,16 +118,11 @@ def collect(settings: JobSettings, s3, dynamodb=None, today: date | None = None)
 
 
 def main() -> int:
-    try:
-        settings = JobSettings.from_env("collect")
-    except SettingsError as exc:
-        print(f"collect: {exc}", file=sys.stderr)
-        return 2
-    shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
-    dynamodb = boto3.client("dynamodb") if settings.events_table else None
-    result = collect(settings, s3_client(), dynamodb)
-    write_result(settings.work_dir, result)
-    return 0
+    def work(settings: JobSettings) -> dict:
+        dynamodb = boto3.client("dynamodb") if settings.events_table else None
+        return collect(settings, s3_client(), dynamodb, backend=load_backend())
+
+    return run_job("collect", work)
 
 
 if __name__ == "__main__":

@@ -4,24 +4,27 @@ their gestures), and promote it only if the gate says so (pipeline/promotion.py)
 
 Artifacts go to runs/<run_id>/ as soon as they exist; promotion copies the model folder to
 models/<version>/ and writes models/current.json last (functions/storage_layout.py), so a
-failure anywhere before that leaves the previous model current.
+failure anywhere before that leaves the previous model current. The pointer is swapped only
+if it is still the one the candidate was scored against (pipeline/current_model.py): a run
+that loses the race scores again against the new current model, or ends `superseded`.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 from functions import storage_layout
 from functions.domain import vocabulary
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
-from pipeline.jobs.result import write_result
+from pipeline.current_model import PROMOTION_ATTEMPTS, ModelPointer, Seen, promote
+from pipeline.jobs.result import run_job
 from pipeline.promotion import Budgets, Candidate, decide
-from pipeline.settings import JobSettings, SettingsError
+from pipeline.settings import JobSettings
 from pipeline.training_backend import TrainingBackend, load_backend
 
 
@@ -48,10 +51,8 @@ def download_device_windows(settings: JobSettings, s3, data_run: str | None) -> 
     return path
 
 
-def download_current_model(settings: JobSettings, s3) -> Path | None:
-    pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
-    if pointer is None:
-        return None
+def download_model(settings: JobSettings, s3, pointer: dict) -> Path:
+    """The model folder a models/current.json body points at, downloaded."""
     folder = settings.work_dir / "current" / pointer["version"]
     folder.mkdir(parents=True, exist_ok=True)
     for key in list_keys(s3, settings.bucket, pointer["prefix"]):
@@ -96,84 +97,119 @@ def train_candidate(settings, sink, backend, windows: Path | None, params: dict)
     return model_dir
 
 
-def score_models(
-    settings, backend, model_dir: Path, current_dir: Path | None, params: dict
-) -> tuple[dict, dict | None]:
-    """Candidate and current model scored on the same streams, which hold the gestures of both:
-    {"model": Candidate, "scores"}."""
-    union = sorted(set(gestures_of(model_dir)) | set(gestures_of(current_dir)))
+def known_gestures(settings, s3) -> list[str]:
+    """The gestures of the model current when the run starts (none before the first)."""
+    pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
+    return gestures_of(download_model(settings, s3, pointer)) if pointer else []
+
+
+def score_candidate(
+    settings, backend, model_dir: Path, params: dict, known: list[str]
+) -> tuple[dict, list[Path]]:
+    """The candidate scored on this run's evaluation streams, which hold its gestures and the
+    current model's (`known`): {"model": Candidate, "scores"}."""
+    union = sorted(set(gestures_of(model_dir)) | set(known))
     streams = backend.evaluation_streams(
         settings.work_dir / "streams", params | {"gestures": union}
     )
     scores = backend.score(model_dir, streams)
-    candidate = {"model": describe(model_dir, scores), "scores": scores, "streams": len(streams)}
-    if current_dir is None:
-        return candidate, None
-    scores = backend.score(current_dir, streams)
-    return candidate, {"model": describe(current_dir, scores), "scores": scores}
+    return {"model": describe(model_dir, scores), "scores": scores}, streams
 
 
-def publish(sink: ArtifactSink, model_dir: Path, version: str) -> None:
-    """Copy the model folder to models/<version>/, add its gestures to the fleet's vocabulary
-    (the API accepts them from now on), then point models/current.json at it."""
-    upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
-    classes = json.loads((model_dir / "manifest.json").read_text()).get("classes", [])
-    known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
-    sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
-    sink.put_json(storage_layout.CURRENT_MODEL_KEY, storage_layout.current_pointer(version))
+def current_scorer(settings, s3, backend, streams: list[Path]):
+    """seen -> {"model": Candidate, "scores"} of the model it points at (None if none), each
+    version downloaded and scored once however often a lost race brings it back."""
+    cache: dict[str, dict] = {}
+
+    def score_current(seen: Seen) -> dict | None:
+        if seen.pointer is None:
+            return None
+        version = seen.pointer["version"]
+        if version not in cache:
+            folder = download_model(settings, s3, seen.pointer)
+            scores = backend.score(folder, streams)
+            cache[version] = {"model": describe(folder, scores), "scores": scores}
+        return cache[version]
+
+    return score_current
 
 
-def retrain(settings: JobSettings, s3, backend: TrainingBackend) -> dict:
+def publisher(settings, sink: ArtifactSink, model_dir: Path, version: str):
+    """Uploads the model folder to models/<version>/, adds its gestures to the fleet's
+    vocabulary, and returns the pointer to swap in."""
+
+    def publish() -> dict:
+        upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
+        # its gestures join the fleet's vocabulary (POST /events accepts them) before the swap
+        classes = json.loads((model_dir / "manifest.json").read_text()).get("classes", [])
+        known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
+        sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
+        return {
+            **storage_layout.current_pointer(version),
+            "run_id": settings.run_id,  # every pointer write is unique: no two share an ETag
+            "promoted_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
+
+    return publish
+
+
+def retrain(
+    settings: JobSettings, s3, backend: TrainingBackend, attempts: int = PROMOTION_ATTEMPTS
+) -> dict:
     sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
     params = dict(settings.training)
     budgets = Budgets.from_params(params, Budgets(backend.mpy_budget()))
     params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
-    current_dir = download_current_model(settings, s3)
-    known = params.get("gestures") or gestures_of(current_dir)  # + the windows' labels
+    known = params.get("gestures") or known_gestures(settings, s3)  # + the windows' labels
     model_dir = train_candidate(settings, sink, backend, windows, params | {"gestures": known})
-    candidate, current = score_models(settings, backend, model_dir, current_dir, params)
-    new, old = candidate["model"], current["model"] if current else None
-    decision = decide(new, old, budgets)
+    candidate, streams = score_candidate(settings, backend, model_dir, params, known)
+    new = candidate["model"]
+    end = promote(
+        ModelPointer(s3, settings.bucket),
+        current_scorer(settings, s3, backend, streams),
+        lambda current: decide(new, current["model"] if current else None, budgets),
+        publisher(settings, sink, model_dir, new.version),
+        attempts,
+    )
+    current = end.current
+    old = current["model"] if current else None
     report_key = run_layout.promotion_report_key(settings.run_id)
     sink.put_json(report_key, {
         "run_id": settings.run_id,
         "data_run_id": data_run,
         "device_windows": windows.read_text().count("\n") if windows else 0,
-        "promoted": decision.promote,
-        "reason": decision.reason,
+        "promoted": end.promoted,
+        "outcome": end.outcome,
+        "reason": end.reason,
+        "attempts": end.attempts,
+        "changed_by_other_runs": list(end.changed_by_others),
         "budgets": asdict(budgets),
         "candidate": {**asdict(new), "scores": candidate["scores"]},
         "current": {**asdict(old), "scores": current["scores"]} if old else None,
-        "streams": candidate["streams"],
+        "streams": len(streams),
     })  # fmt: skip
-    if decision.promote:
-        publish(sink, model_dir, new.version)
     return {
         "run_id": settings.run_id,
-        "promoted": decision.promote,
-        "reason": decision.reason,
+        "promoted": end.promoted,
+        "outcome": end.outcome,
+        "reason": end.reason,
         "candidate_version": new.version,
         "candidate_score": round(new.score, 4),
-        "current_version": new.version if decision.promote else (old and old.version),
+        "current_version": new.version if end.promoted else end.seen.version,
         "previous_version": old.version if old else None,
         "report_key": report_key,
     }
 
 
 def main() -> int:
-    try:
-        settings = JobSettings.from_env("retrain")
+    def work(settings: JobSettings) -> dict:
         backend = load_backend()
-        Budgets.from_params(settings.training, Budgets(backend.mpy_budget()))
-    except (SettingsError, ValueError) as exc:
-        print(f"retrain: {exc}", file=sys.stderr)
-        return 2
-    shutil.rmtree(settings.work_dir, ignore_errors=True)  # a retried build starts clean
-    result = retrain(settings, s3_client(), backend)
-    write_result(settings.work_dir, result)
-    return 0
+        backend.check(settings.training)
+        return retrain(settings, s3_client(), backend)
+
+    return run_job("retrain", work)
 
 
 if __name__ == "__main__":

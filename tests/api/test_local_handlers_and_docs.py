@@ -63,15 +63,11 @@ def test_local_handler_default_event_succeeds(function):
     assert response["statusCode"] == 200, response
 
 
-def test_local_handler_stops_at_a_breakpoint_in_the_handler():
-    line = next(
-        n
-        for n, text in enumerate((REPO / "functions" / "ingest.py").read_text().splitlines(), 1)
-        if "wiring.events().put_new(records)" in text
-    )
-    commands = f"break functions/ingest.py:{line}\ncontinue\np len(records), device_id\ncontinue\n"
-    result = run("-m", "pdb", "local_handlers/ingest.py", stdin=commands)
-    assert "(3, 'esp32-a01')" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
+def test_a_missing_event_file_is_a_one_line_error():
+    result = run("local_handlers/ingest.py", "events/ingest/no-such-event.json")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].endswith("no-such-event.json: no such event file")
+    assert "Traceback" not in result.stderr
 
 
 def test_committed_openapi_document_is_up_to_date():

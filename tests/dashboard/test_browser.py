@@ -1,12 +1,14 @@
 """The dashboard in headless Chromium on `gesture-stack up`: what a person sees after devices
 posted and a pipeline run collected their events and promoted a model."""
 
+import urllib.request
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, call
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard import site
 from dashboard.browser import open_dashboard, save_screenshot, screenshot
 
 SCREENSHOT = REPO / "build" / "dashboard.png"
@@ -113,3 +115,12 @@ def test_screenshot_helper_writes_the_whole_page(fleet, tmp_path: Path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     height = int.from_bytes(data[20:24], "big")
     assert height > 1000  # below the fold too, not just the window
+
+
+def test_up_serves_the_page_and_its_library_with_the_sites_headers(fleet):
+    for path, kind in (("", "text/html"), ("vendor/chart.umd.min.js", "text/javascript")):
+        with urllib.request.urlopen(fleet.dashboard_url + path, timeout=30) as response:
+            assert response.headers["Content-Type"].startswith(kind)
+            assert response.headers["Content-Security-Policy"] == site.CONTENT_SECURITY_POLICY
+    status, config = call(fleet.url + "/dashboard-config.json", None)
+    assert status == 200 and config == {"api": fleet.url, "key": fleet.dashboard_key}

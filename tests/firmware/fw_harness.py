@@ -50,27 +50,46 @@ def run_mp_test(module: str, name: str, cwd: Path) -> None:
     assert result.returncode == 0 and f"PASS {name}" in result.stdout, result.stdout + result.stderr
 
 
-# A stand-in for an m2cgen export (same `score(list) -> list` shape, plain if/else), so the
-# firmware chain can be tested without training. Feature order: per signal mean, std, min,
-# max, absdiff (see gesture.features); index 1 = acc_x std, 6 = acc_y std, 16 = gyro_x std.
-RULES_MODEL = """def score(input):
-    if input[16] > 60.0:
-        return [0.05, 0.05, 0.05, 0.85]
-    if input[1] > 5.0:
-        return [0.1, 0.8, 0.05, 0.05]
-    if input[6] > 5.0:
-        return [0.1, 0.05, 0.8, 0.05]
-    if input[1] > 2.5:
-        return [0.5, 0.45, 0.03, 0.02]
-    return [0.9, 0.04, 0.03, 0.03]
+def _std_units(si: float, si_per_count: float, window: int = 21) -> int:
+    """A standard deviation in SI as the device's integer std feature (gesture.features:
+    ceil(n x variance) of counts >> std_shift(n))."""
+    from gesture.features import std_shift
+
+    return int(window * (si / si_per_count / 2 ** std_shift(window)) ** 2)
+
+
+def _rules_model() -> str:
+    from gesture.units import ACC_SI_PER_LSB, GYRO_SI_PER_LSB
+
+    gyro_60 = _std_units(60.0, GYRO_SI_PER_LSB)
+    acc_5, acc_2_5 = _std_units(5.0, ACC_SI_PER_LSB), _std_units(2.5, ACC_SI_PER_LSB)
+    return f"""def score(w, b, f, o):
+    if f[16] > {gyro_60}:
+        o[0], o[1], o[2], o[3] = 5, 5, 5, 85
+    elif f[1] > {acc_5}:
+        o[0], o[1], o[2], o[3] = 10, 80, 5, 5
+    elif f[6] > {acc_5}:
+        o[0], o[1], o[2], o[3] = 10, 5, 80, 5
+    elif f[1] > {acc_2_5}:
+        o[0], o[1], o[2], o[3] = 50, 45, 3, 2
+    else:
+        o[0], o[1], o[2], o[3] = 90, 4, 3, 3
+    return o
 """
+
+
+# A stand-in for an m2cgen export after the integer transform (same `score(w, b, f, o)` shape,
+# plain if/else, 100 votes per window), so the firmware chain can be tested without training.
+# Stats order: per signal mean, std, min, max, absdiff (see gesture.features); index 1 = acc_x
+# std, 6 = acc_y std, 16 = gyro_x std, compared at 60 deg/s, 5 and 2.5 m/s^2.
+RULES_MODEL = _rules_model()
 
 
 def rules_manifest(model_py: bytes, version: str = "20260101000000-0000a000") -> dict:
     import hashlib
 
     return {
-        "schema": 1,
+        "schema": 2,
         "version": version,
         "created": "2026-01-01T00:00:00Z",
         "capture_hz": 100,
@@ -81,8 +100,10 @@ def rules_manifest(model_py: bytes, version: str = "20260101000000-0000a000") ->
         "signals": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
         "features": {"time_points": False, "stats": ["mean", "std", "min", "max", "absdiff"]},
         "classes": ["idle", "x", "y", "circle"],
+        "score_scale": 100,
         "postprocess": {
             "threshold": 0.6,
+            "threshold_votes": 60,
             "min_hits": 3,
             "max_gap": 1,
             "refractory": 10,

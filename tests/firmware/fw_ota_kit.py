@@ -27,38 +27,22 @@ from fw_harness import (
 )
 
 # All of these pass the install check (a zero window, as check_model scores it) and import
-# fine; they misbehave only on real windows (any non-zero feature). "hangs" never returns.
-_REAL = "    if any(v != 0 for v in input):\n"
+# fine; they misbehave only on real windows (any non-zero stat). "hangs" never returns.
+_WRAP = "\n_score = score\n\ndef score(w, b, f, o):\n    if any(v != 0 for v in f):\n"
+_THEN = "    return _score(w, b, f, o)\n"
 MISBEHAVING = {
     "raises": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        raise ValueError('cannot score this window')\n    return _score(input)\n",
-    "nan": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return [float('nan')] * 4\n    return _score(input)\n",
-    "wrong-length": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return [0.5, 0.5]\n    return _score(input)\n",
-    "not-numbers": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        return ['idle', None, 0, 0]\n    return _score(input)\n",
-    "hangs": RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        while True:\n            pass\n    return _score(input)\n",
-    "too-slow": "import time\n"
-    + RULES_MODEL
-    + "\n_score = score\n\ndef score(input):\n"
-    + _REAL
-    + "        time.sleep_ms(60)\n    return _score(input)\n",
+    + _WRAP
+    + "        raise ValueError('cannot score this window')\n"
+    + _THEN,
+    "nan": RULES_MODEL + _WRAP + "        o[0] = float('nan')\n        return o\n" + _THEN,
+    "not-numbers": RULES_MODEL + _WRAP + "        o[0] = 'idle'\n        return o\n" + _THEN,
+    "hangs": RULES_MODEL + _WRAP + "        while True:\n            pass\n" + _THEN,
+    "too-slow": "import time\n" + RULES_MODEL + _WRAP + "        time.sleep_ms(60)\n" + _THEN,
 }
 HANGS_AT_IMPORT = "while True:\n    pass\n\n" + RULES_MODEL
-# Same length as RULES_MODEL, different thresholds: loads and scores fine.
-OTHER_GOOD = RULES_MODEL.replace("60.0", "61.0")
+# Same length as RULES_MODEL, a different threshold: loads and scores fine.
+OTHER_GOOD = RULES_MODEL.replace("f[16] > ", "f[16] >=")
 assert len(OTHER_GOOD) == len(RULES_MODEL) and OTHER_GOOD != RULES_MODEL
 
 
@@ -218,15 +202,15 @@ def trial_state(tmp: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"trying": None, "bad": []}
 
 
-def accounting(outputs: list[str], api: FakeApi) -> dict:
+def accounting(outputs: list[str], stored: list[dict]) -> dict:
     """Events queued (all runs) against events stored, by event id (fw_harness.tally)."""
     ids = [e["id"] for out in outputs for e in queued_events(out)]
-    return tally(ids, [e["id"] for e in api.events])
+    return tally(ids, [e["id"] for e in stored])
 
 
-def report(name: str, outputs: list[str], api: FakeApi, tmp: Path) -> dict:
+def report(name: str, outputs: list[str], stored: list[dict], tmp: Path) -> dict:
     """Print the scenario line the firmware README's OTA table comes from; the numbers."""
-    numbers = accounting(outputs, api)
+    numbers = accounting(outputs, stored)
     print(
         f"scenario {name} queued={numbers['queued']} stored={numbers['stored']}"
         f" lost={numbers['lost']} duplicated={numbers['duplicated']}"

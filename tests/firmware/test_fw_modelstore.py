@@ -8,7 +8,7 @@ SCRIPT = """
 from gesture import modelstore
 from gesture.app import check_model
 manifest, score = modelstore.load_current("model", check_model)
-print("version", manifest["version"], "proba", score([0.0] * 30))
+print("version", manifest["version"], "proba", score(None, 0, [0] * 30, [0] * 4))
 """
 
 
@@ -22,7 +22,7 @@ def test_broken_current_model_is_replaced_by_the_previous_at_boot(tmp_path):
     (tmp_path / "boot.py").write_text(SCRIPT)
     result = run_micropython(["boot.py"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "version 20260101000000-0000a0aa proba [0.9" in result.stdout
+    assert "version 20260101000000-0000a0aa proba [90, 4, 3, 3]" in result.stdout
     assert not (tmp_path / "model.prev").exists()
     assert (tmp_path / "model" / "model.mpy").read_bytes() == good_mpy  # restored as current
 

@@ -72,7 +72,8 @@ def _mpy_of(tmp_path, source):
 
 FAULTY_MODELS = {
     "does-not-import": "raise ImportError('not a model')\n",
-    "wrong-class-count": "def score(input):\n    return [0.5, 0.5]\n",
+    "wrong-class-count": "def score(w, b, f, o):\n    o[0] = o[1] = 50\n    return o\n",
+    "float-model": "def score(input):\n    return [0.25, 0.25, 0.25, 0.25]\n",
 }
 
 

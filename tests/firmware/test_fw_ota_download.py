@@ -46,7 +46,7 @@ def assert_old_model_kept(tmp_path, out, api, scenario):
     assert "gs-ota installed" not in out, out
     assert version_in(tmp_path / "model") == OLD
     assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
-    counts = report(scenario, [out], api, tmp_path)
+    counts = report(scenario, [out], api.events, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert {e["model_version"] for e in api.events} == {OLD}
     assert "pending=0 dropped=0" in out
@@ -96,7 +96,7 @@ def test_a_model_read_in_pieces_installs_while_events_flow(tmp_path):
     assert steps > len(files.files["model.mpy"]) // 64  # at most 64 bytes per iteration
     assert version_in(tmp_path / "model") == NEW
     assert (tmp_path / "model" / "model.mpy").read_bytes() == files.files["model.mpy"]
-    counts = report("chunked-install-64B-per-iteration", [out], api, tmp_path)
+    counts = report("chunked-install-64B-per-iteration", [out], api.events, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
 
 

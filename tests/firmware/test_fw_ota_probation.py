@@ -6,6 +6,7 @@ watchdog resets the board). The device must go back to the previous model, remem
 version on flash (never download it again), report it in telemetry, and lose no event.
 """
 
+import hashlib
 import json
 
 import pytest
@@ -76,7 +77,7 @@ def test_model_failing_on_real_windows_is_rolled_back_and_a_fix_installs(tmp_pat
     assert version_in(tmp_path / "model.prev") == OLD
     assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
     # events and telemetry kept flowing; nothing lost; the bad model produced no event
-    counts = report(f"probation-{fault}-then-fix", [out], api, tmp_path)
+    counts = report(f"probation-{fault}-then-fix", [out], api.events, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert BAD not in {e["model_version"] for e in api.events}
     assert versions_of_events_after(out, f"gs-ota installed version={FIX}", api) <= {FIX}
@@ -109,7 +110,7 @@ def test_a_model_that_only_passes_the_install_check_never_runs_after_a_reboot(tm
     assert f"gs-model rejected version={BAD}" in first
     assert f"gs-model version={OLD}" in second and f"gs-model version={BAD}" not in second
     assert version_in(tmp_path / "model") == OLD
-    counts = report("rejected-model-after-reboot", [first, second], api, tmp_path)
+    counts = report("rejected-model-after-reboot", [first, second], api.events, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 6, counts
     assert {e["model_version"] for e in api.events} == {OLD}
     assert heartbeats(api)[0]["model_rejected"] == []
@@ -136,7 +137,7 @@ def test_an_error_in_inference_is_counted_and_the_loop_goes_on(tmp_path):
     errors = [b["model_errors"] for b in beats]
     assert errors[1] > 0 and errors == sorted(errors), errors  # counted, growing until the fix
     assert f"gs-model trusted version={FIX}" in out  # the cloud could push a fix
-    counts = report("trusted-model-raises-then-fix", [out], api, tmp_path)
+    counts = report("trusted-model-raises-then-fix", [out], api.events, tmp_path)
     assert counts["queued"] >= 1 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert "pending=0 dropped=0" in out
 
@@ -166,7 +167,7 @@ def test_a_hang_is_remembered_across_the_watchdog_reset(tmp_path, where):
     assert version_in(tmp_path / "model") == OLD
     assert not (tmp_path / "model.new").exists() and not (tmp_path / "model.prev").exists()
     assert trial_state(tmp_path) == {"trying": None, "bad": [BAD]}
-    counts = report(f"hang-in-{where}-watchdog-reset", [hung, rebooted], api, tmp_path)
+    counts = report(f"hang-in-{where}-watchdog-reset", [hung, rebooted], api.events, tmp_path)
     assert counts["queued"] >= 3 and counts["lost"] == 0 and counts["duplicated"] == 0, counts
     assert any(b["model_rejected"] == [BAD] for path, b in api.bodies if path == "/telemetry")
 
@@ -189,5 +190,53 @@ def test_reset_during_probation_rolls_back_to_the_previous_model(tmp_path, cut):
     assert f"gs-model rolled back from version={BAD}" in out
     assert version_in(tmp_path / "model") == OLD and not (tmp_path / "model.prev").exists()
     assert {e["model_version"] for e in api.events} == {OLD}
-    counts = report(f"reset-{cut}", [out], api, tmp_path)
+    counts = report(f"reset-{cut}", [out], api.events, tmp_path)
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
+
+
+def test_against_the_local_api_a_rejected_version_is_not_served_again(tmp_path):
+    """The real GET /model handler (local API over moto): after the rejection the device lists
+    BAD in If-None-Match, the API answers 304, nothing is downloaded; a fix then installs."""
+    import time
+    import urllib.request
+
+    from localcloud.server import LocalCloud
+
+    def folder(name, version, source):
+        path = write_rules_model(tmp_path / name, version=version)
+        (path / "model.py").unlink()
+        data = mpy(tmp_path, source, name)
+        (path / "model.mpy").write_bytes(data)
+        manifest = json.loads((path / "manifest.json").read_text())
+        manifest["files"]["model.mpy"] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
+        (path / "manifest.json").write_text(json.dumps(manifest))
+        return path
+
+    bad, fix = folder("bad", BAD, MISBEHAVING["raises"]), folder("fix", FIX, OTHER_GOOD)
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    outputs = []
+    with LocalCloud(port=0) as api:
+        key = api.add_device("dev-ota")
+        config = device_config(tmp_path, api.url, recording, api_key=key)
+        api.publish_model(bad)
+        for _ in range(2):
+            config["t0_ms"] = int(time.time() * 1000) - 20_000
+            outputs.append(run(tmp_path, api, config))
+        api.publish_model(fix)
+        config["t0_ms"] = int(time.time() * 1000) - 20_000
+        outputs.append(run(tmp_path, api, config))
+        url = f"{api.url}/events?device_id=dev-ota&from=0&to={int(time.time() * 1000)}&limit=500"
+        request = urllib.request.Request(url, headers={"x-api-key": key})
+        with urllib.request.urlopen(request) as resp:
+            stored = json.loads(resp.read())["items"]
+    first, second, third = outputs
+    assert f"gs-model rejected version={BAD}" in first
+    assert "gs-ota download" not in second and f"gs-model version={BAD}" not in second
+    assert "gs-ota skipped" not in second  # the API answered 304: BAD is in If-None-Match
+    assert f"gs-model trusted version={FIX}" in third
+    assert version_in(tmp_path / "model") == FIX
+    counts = report("local-api-rejected-not-served-again", outputs, stored, tmp_path)
+    assert counts["queued"] >= 9 and counts["lost"] == 0 and counts["duplicated"] == 0, counts

@@ -36,6 +36,23 @@ def test_bucket_is_versioned_encrypted_and_private(packaged_template):
     assert bucket["DeletionPolicy"] == "Retain"
 
 
+def test_bucket_policy_denies_every_request_without_tls(packaged_template):
+    policies = _resources(packaged_template, "AWS::S3::BucketPolicy").values()
+    ours = [p for p in policies if p["Properties"]["Bucket"] == {"Ref": "DataBucket"}]
+    assert len(ours) == 1, "one policy on the data bucket"
+    (policy,) = ours
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert len(deny) == 1
+    (d,) = deny
+    assert d["Principal"] == "*" and d["Action"] in ("s3:*", ["s3:*"])
+    assert d["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    resources = d["Resource"]
+    assert {"Fn::GetAtt": ["DataBucket", "Arn"]} in resources  # the bucket (list, policy...)
+    assert any("/*" in str(r) for r in resources)  # and every object in it
+    assert not [s for s in statements if s["Effect"] == "Allow"], "no grants in this policy"
+
+
 def test_api_requires_a_key_and_has_a_throttled_usage_plan(packaged_template):
     plans = _resources(packaged_template, "AWS::ApiGateway::UsagePlan")
     assert len(plans) == 1

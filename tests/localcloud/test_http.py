@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -82,14 +83,53 @@ def test_the_dashboard_config_names_this_api_and_a_dashboard_key(cloud):
     assert record.enabled and cloud.keys.value(record.api_key_id) == config["key"]
 
 
-def test_vendor_files_come_only_from_the_mapping_inside_node_modules(cloud, monkeypatch, tmp_path):
-    from localcloud import site
+def test_nothing_outside_the_dashboard_folder_is_served(cloud):
+    for path in ("/../package.json", "/%2e%2e/pyproject.toml", "/vendor/../../README.md"):
+        assert call(cloud, "GET", path)[0] == 403, path
+    assert call(cloud, "GET", "/vendor/not-in-the-mapping.js")[0] == 403
 
-    mapping = tmp_path / "vendor.json"
-    mapping.write_text(json.dumps({"lib.js": "ajv/package.json", "up.js": "../package.json"}))
-    monkeypatch.setattr(site, "VENDOR_MAP", mapping)
-    status, _, data = call(cloud, "GET", "/vendor/lib.js")
-    assert status == 200 and json.loads(data)["name"] == "ajv"
-    assert call(cloud, "GET", "/vendor/up.js")[0] == 403
-    assert call(cloud, "GET", "/vendor/other.js")[0] == 403
-    assert call(cloud, "GET", "/../package.json")[0] == 403
+
+def test_handlers_run_concurrently_not_behind_one_lock(cloud, monkeypatch):
+    route, handler = cloud._handlers[("GET", "/health")]
+
+    def slow(event, context):
+        time.sleep(0.5)
+        return handler(event, context)
+
+    monkeypatch.setitem(cloud._handlers, ("GET", "/health"), (route, slow))
+    threads = [threading.Thread(target=call, args=(cloud, "GET", "/health")) for _ in range(4)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert time.monotonic() - started < 1.5  # serialized: 2 s
+
+
+def test_twenty_clients_at_once_are_all_answered(cloud):
+    keys = [cloud.add_device(f"dev-{i}") for i in range(20)]
+    now = int(time.time() * 1000)
+    answers: list[int] = []
+
+    def client(i: int) -> None:
+        for n in range(3):
+            batch = {
+                "events": [
+                    {
+                        "seq": n * 25 + s,
+                        "gesture": "x",
+                        "t_ms": now - 60_000 + n * 1000 + s,
+                        "score": 0.9,
+                        "model_version": "v",
+                    }
+                    for s in range(25)
+                ]
+            }
+            answers.append(call(cloud, "POST", "/events", keys[i], batch)[0])
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 60

@@ -1,15 +1,19 @@
 """A fast stand-in for the training package, chosen through PIPELINE_TRAINING_BACKEND.
 
 Behaviour comes from the execution input's `training.fake`: {"score": float (default 0.5),
-"version": str, "mpy_bytes": int (default 1000), "fail": bool}. The score is stored in the
-model's manifest, so a later run scores the then-current model the same way.
+"version": str, "mpy_bytes": int (default 1000), "fail": bool, "score_delay_s": float (each
+scoring takes that long: widens the window in which concurrent runs race)}. The score is
+stored in the model's manifest, so a later run scores the then-current model the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
+
+from pipeline import run_input
 
 
 class FakeTraining:
@@ -39,15 +43,22 @@ class FakeTraining:
         (layers_dir / "08_reporting" / "metrics.json").write_text(json.dumps(manifest["metrics"]))
         return out_dir
 
+    score_delay_s = 0.0
+
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
+        self.score_delay_s = float(params.get("fake", {}).get("score_delay_s", 0.0))
         out_dir.mkdir(parents=True, exist_ok=True)
         stream = out_dir / "stream-0.csv"
         stream.write_text("acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,ms\n")
         return [stream]
 
+    def check(self, training: dict) -> None:
+        run_input.check_training(training, ("default", "tiny"), extra_keys=("fake",))
+
     def mpy_budget(self) -> int:
         return 20_480
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
+        time.sleep(self.score_delay_s)
         manifest = json.loads((model_dir / "manifest.json").read_text())
         return {"score": manifest["metrics"]["fake_score"], "streams": len(streams)}

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 
+from localcloud.stack import load_infra
 from tests.pipeline.conftest import REPO
 
 MACHINES = sorted((REPO / "statemachines").glob("*.asl.json"))
@@ -66,7 +66,8 @@ def test_collect_passes_the_time_range_and_retrain_the_training_parameters():
         (task,) = tasks(load(name)).values()
         return {i["Name"] for i in task["Parameters"]["EnvironmentVariablesOverride"]}
 
-    assert overrides("collect") == {"RUN_ID", "STAGE", "TIME_FROM", "TIME_TO"}
+    # collect checks the training input too, so a bad run stops before it exports anything
+    assert overrides("collect") == {"RUN_ID", "STAGE", "TIME_FROM", "TIME_TO", "TRAINING"}
     assert overrides("retrain") == {"RUN_ID", "STAGE", "TRAINING"}
 
 
@@ -93,8 +94,8 @@ def test_main_starts_each_child_synchronously_and_fails_with_the_childs_error():
 
 
 def test_every_placeholder_names_a_resource_or_parameter_of_the_stack():
-    pipeline = yaml.safe_load((REPO / "infra" / "pipeline.yml").read_text())
-    machines = yaml.safe_load((REPO / "infra" / "stepfunctions.yml").read_text())
+    pipeline = load_infra("pipeline")
+    machines = load_infra("stepfunctions")
     known = set(pipeline["Resources"]) | set(pipeline["Parameters"])
     known |= {m["id"] for m in machines["stateMachines"].values()}
     for path in MACHINES:

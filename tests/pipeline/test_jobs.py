@@ -13,6 +13,7 @@ from pipeline import run_layout
 from pipeline.artifacts import get_json
 from pipeline.jobs.collect import event_days, in_range
 from pipeline.jobs.retrain import device_data_run
+from pipeline.run_input import InvalidInput
 from pipeline.settings import JobSettings, SettingsError
 
 ENV = {"DATA_BUCKET": "b", "RUN_ID": "r1", "STAGE": "dev"}
@@ -36,13 +37,17 @@ def test_settings_from_the_environment():
     [
         ({"RUN_ID": "r"}, "DATA_BUCKET"),
         ({**ENV, "RUN_ID": "../etc"}, "bad run id"),
-        ({**ENV, "TIME_TO": "yesterday"}, "TIME_TO must be an ISO date"),
-        ({**ENV, "TRAINING": "[1]"}, "TRAINING must be a JSON object"),
-        ({**ENV, "TRAINING": "{"}, "TRAINING must be a JSON object"),
+        ({**ENV, "TIME_TO": "yesterday"}, "time_to must be a day YYYY-MM-DD"),
+        ({**ENV, "TIME_TO": "2026-01-02T00:00:00Z"}, "time_to must be a day YYYY-MM-DD"),
+        ({**ENV, "TRAINING": "[1]"}, "training must be a JSON object"),
+        ({**ENV, "TRAINING": "{"}, "training must be a JSON object"),
+        ({**ENV, "MAX_RANGE_DAYS": "0"}, "MAX_RANGE_DAYS must be a whole number"),
     ],
 )
 def test_bad_settings_say_what_is_wrong(env, message):
-    with pytest.raises(SettingsError, match=message):
+    # the stack's fault (SettingsError: the build fails) or the caller's (InvalidInput)
+    error = SettingsError if message in ("DATA_BUCKET", "bad run id") else InvalidInput
+    with pytest.raises(error, match=message):
         JobSettings.from_env("retrain", env)
 
 

@@ -46,7 +46,7 @@ def test_evaluation_streams_hold_every_gesture_of_both_models(tmp_path):
 
 
 def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown training parameter"):
+    with pytest.raises(ValueError, match="unknown key 'gird' in training"):
         GestureTraining().evaluation_streams(tmp_path, {"gird": "tiny"})
     with pytest.raises(ValueError, match="module:attribute"):
         load_backend("pipeline.training_backend")

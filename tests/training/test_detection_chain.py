@@ -2,19 +2,21 @@ import json
 
 import pytest
 from gesture.detector import Detector
-from gesture.features import Features, feature_names
+from gesture.features import Features, feature_names, std_shift
 from gesture.postprocess import Debouncer
 from gesture.window import RawWindow
 
 CLASSES = ["idle", "x", "y", "circle"]
-IDLE = [0.9, 0.05, 0.03, 0.02]
-X = [0.1, 0.8, 0.05, 0.05]
-CIRCLE = [0.1, 0.1, 0.1, 0.7]
+SCALE = 100  # votes per window: the model's class scores, integers
+IDLE = [90, 5, 3, 2]
+X = [10, 80, 5, 5]
+CIRCLE = [10, 10, 10, 70]
 
 
 def params(**kw):
     base = {"threshold": 0.5, "min_hits": 3, "max_gap": 0, "refractory": 0, "time_offset": 0}
-    return base | kw
+    base |= kw
+    return base | {"threshold_votes": round(base["threshold"] * SCALE)}
 
 
 def run(deb, probas):
@@ -37,13 +39,25 @@ def test_window_rejects_bad_config():
         RawWindow(1, 5)
 
 
-def test_features_time_points_then_stats_in_si():
+def test_features_are_integer_counts_time_points_in_the_window_then_stats():
     w = RawWindow(3, 1)
-    for v in (131, 262, 0):
+    f = Features({"time_points": True, "stats": ["mean", "std", "min", "max", "absdiff"]},
+                 ["acc_x", "gyro_z"], w)  # fmt: skip
+    for v in (131, 262, 0, 7):
         w.push(16384, 0, 0, 0, 0, v)
-    f = Features({"time_points": True, "stats": ["mean", "min", "max", "absdiff"]}, ["gyro_z"], 3)
-    out = f.fill(w, f.new_vector())
-    assert out == pytest.approx([1.0, 2.0, 0.0, 1.0, 0.0, 2.0, 1.5])
+        f.update(w)
+    assert [w.value(k, 5) for k in range(3)] == [262, 0, 7]
+    # time points are read by the model from the window buffer, not copied
+    assert [f.input_ref(i) for i in (0, 1, 5)] == [("w", 0), ("w", 5 * 6), ("w", 5 * 6 + 2)]
+    assert f.input_ref(6) == ("f", 0) and f.size == 6 + 10
+    # per signal: sum, ceil(n * var), min, max, sum |diff|  (n = 3, counts >> std_shift(3))
+    u = [v >> std_shift(3) for v in (262, 0, 7)]
+    n_var = 3 * sum(x * x for x in u) - sum(u) ** 2  # n^2 var; ceil(n var) = ceil(this / n)
+    assert f.fill(w) == [3 * 16384, 0, 16384, 16384, 0,
+                         269, -(-n_var // 3), 0, 262, 262 + 7]  # fmt: skip
+    w.reset()
+    f.reset()
+    assert f.vector == [0] * 10 and w.value(2, 5) == 0
     names = feature_names({"stats": ["mean"]}, ["acc_x", "gyro_z"], 3, 20)
     assert names == ["acc_x_0", "gyro_z_0", "acc_x_50", "gyro_z_50", "acc_x_100", "gyro_z_100",
                      "acc_x_mean", "gyro_z_mean"]  # fmt: skip
@@ -51,41 +65,45 @@ def test_features_time_points_then_stats_in_si():
 
 def test_features_reject_unknown_signal_or_stat():
     with pytest.raises(ValueError):
-        Features({"stats": ["median"]}, ["acc_x"], 3)
+        Features({"stats": ["median"]}, ["acc_x"], RawWindow(3, 1))
     with pytest.raises(ValueError):
-        Features({}, ["mag"], 3)
+        Features({}, ["mag"], RawWindow(3, 1))
 
 
 def test_debouncer_needs_min_hits_above_threshold():
-    deb = Debouncer(CLASSES, params(min_hits=3))
+    deb = Debouncer(CLASSES, params(min_hits=3), SCALE)
     assert run(deb, [X, X, IDLE, X, X]) == []
     deb.reset()
     assert run(deb, [X, X, X]) == [(2, (5, "x", pytest.approx(0.8)))]
-    deb = Debouncer(CLASSES, params(threshold=0.85))
+    deb = Debouncer(CLASSES, params(threshold=0.85), SCALE)
     assert run(deb, [X] * 10) == []
 
 
 def test_debouncer_tolerates_gaps_votes_and_applies_time_offset():
-    deb = Debouncer(CLASSES, params(min_hits=4, max_gap=1, time_offset=3))
+    deb = Debouncer(CLASSES, params(min_hits=4, max_gap=1, time_offset=3), SCALE)
     events = run(deb, [CIRCLE, IDLE, X, CIRCLE, CIRCLE])
     # hits at inferences 0,2,3,4 -> ends 0,10,15,20 -> mean 11 - offset 3
     assert events == [(4, (8, "circle", pytest.approx(2.1 / 4)))]
 
 
 def test_debouncer_refractory_and_one_event_per_run():
-    deb = Debouncer(CLASSES, params(min_hits=2, refractory=3))
+    deb = Debouncer(CLASSES, params(min_hits=2, refractory=3), SCALE)
     events = run(deb, [X] * 12 + [IDLE] + [X, X])
     assert [i for i, _ in events] == [1, 14]  # the long run fires once; the new run fires again
 
 
 def test_debouncer_rejects_bad_params():
     with pytest.raises(ValueError):
-        Debouncer(CLASSES, params(min_hits=0))
+        Debouncer(CLASSES, params(min_hits=0), SCALE)
     with pytest.raises(ValueError):
-        Debouncer(["x", "y"], params())
+        Debouncer(["x", "y"], params(), SCALE)
+    with pytest.raises(ValueError):
+        Debouncer(CLASSES, params(), 0)
 
 
 MANIFEST = {
+    "schema": 2,
+    "score_scale": SCALE,
     "capture_hz": 100,
     "rate_hz": 20,
     "decimation": 5,
@@ -97,8 +115,12 @@ MANIFEST = {
     "postprocess": params(min_hits=3, max_gap=1, refractory=10, time_offset=50),
 }
 SCORE_SRC = """
-def score(v):
-    return [0.1, 0.8, 0.05, 0.05] if v[0] > 5.0 else [0.9, 0.05, 0.03, 0.02]
+def score(w, b, f, o):
+    if w[b] > 8352:  # acc_x at the window's oldest sample above ~5 m/s^2
+        o[0], o[1], o[2], o[3] = 10, 80, 5, 5
+    else:
+        o[0], o[1], o[2], o[3] = 90, 5, 3, 2
+    return o
 """
 STREAM_SRC = """
 def stream():
@@ -128,7 +150,22 @@ def test_detector_decimates_windows_and_fires_once_per_gesture():
 
 def test_detector_rejects_inconsistent_rate():
     with pytest.raises(ValueError):
-        Detector(MANIFEST | {"decimation": 4}, lambda v: IDLE)
+        Detector(MANIFEST | {"decimation": 4}, lambda w, b, f, o: o)
+
+
+def test_detector_rejects_float_models_and_models_for_other_classes():
+    with pytest.raises(ValueError, match="schema 1"):
+        Detector(MANIFEST | {"schema": 1}, lambda w, b, f, o: o)
+
+    def three_classes(w, b, f, o):
+        o[0], o[1], o[2] = 50, 25, 25
+        return o
+
+    with pytest.raises(ValueError, match="classes and scale"):
+        Detector(MANIFEST, three_classes).check()
+    namespace = {}
+    exec(SCORE_SRC, namespace)
+    assert Detector(MANIFEST, namespace["score"]).check() == [90, 5, 3, 2]
 
 
 def test_detector_gives_identical_events_under_micropython(run_micropython):
@@ -166,7 +203,7 @@ def test_detector_infers_where_the_host_evaluation_expects_it():
     from training.featurize import WindowSpec, device_ends
 
     seen = []
-    det = Detector(MANIFEST | {"hop": 3}, lambda v: seen.append(det._index) or IDLE)
+    det = Detector(MANIFEST | {"hop": 3}, lambda w, b, f, o: seen.append(det._index))
     for i in range(700):
         det.push(i % 100, 0, 16384, 0, 0, 0)
     spec = WindowSpec(20, ("acc_x",), True, (), hop=3)

@@ -98,16 +98,16 @@ def test_calibration_prefers_run_length_that_removes_spikes():
     from training.streams import Stream
 
     n = 400
-    proba = np.tile([0.9, 0.05, 0.03, 0.02], (n, 1))
+    votes = np.tile([90, 5, 3, 2], (n, 1))  # class votes, 100 = probability 1
     for i in range(40, 48):  # a real x gesture: 8 windows
-        proba[i] = [0.05, 0.05, 0.85, 0.05]
+        votes[i] = [5, 5, 85, 5]
     for i in (150, 260, 330):  # single-window spikes
-        proba[i] = [0.2, 0.7, 0.05, 0.05]
+        votes[i] = [20, 70, 5, 5]
     ends = np.arange(n) * 5 + 100
     stream = Stream("s", np.zeros((ends[-1] + 1, 6)), [Event(2600, 3000, "x")])
     grid = {"threshold": [0.5, 0.8], "min_hits": [1, 2, 3], "max_gap": [0], "refractory_s": [1.0]}
-    params, score = calibrate([ScoredStream(stream, ends, proba)], ["idle", "circle", "x", "y"],
-                              grid, 50, 250)  # fmt: skip
+    scored = [ScoredStream(stream, ends, votes, 100)]
+    params, score = calibrate(scored, ["idle", "circle", "x", "y"], grid, 50, 250)
     assert params["min_hits"] >= 2 and score.f1 == 1.0
 
 
@@ -119,6 +119,9 @@ def test_report_renders_timelines_confusion_and_size_table(tiny_model):
         assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(tiny_model.manifest.metrics["test"]["f1"]) in page
     assert "model.mpy bytes" in page and "µs" in page  # timed under micropython
+    exported = tiny_model.manifest.files["model.mpy"].bytes
+    assert "<th>mpy_bytes before refit</th>" in page  # candidates: sizes of the dev fit
+    assert f"the exported model is {exported} B" in page
 
 
 def test_a_second_run_on_the_same_layers_resumes_from_cached_candidates(tmp_path, monkeypatch):

@@ -30,9 +30,9 @@ def log(*parts):
 
 def check_model(manifest, score):
     """Raise unless this manifest and model can run here: the Detector accepts the manifest and
-    the model scores a window into one probability per class."""
-    det = Detector(manifest, score)
-    probation.check_scores(score(det.features.new_vector()), len(det.classes))
+    the model scores a window into one vote count per class adding up to the manifest's
+    score_scale (see Detector.check)."""
+    Detector(manifest, score).check()
 
 
 class App:
@@ -219,7 +219,9 @@ class App:
         if self.capture and det.inferences != self._inferences and det.last_proba:
             self._inferences = det.inferences
             index = self.ring.consumed - 1
-            self.capture.check_near_miss(index, det.last_proba, det.classes, self.model_version)
+            self.capture.check_near_miss(
+                index, det.last_proba, det.classes, self.model_version, det.scale
+            )
         return n
 
     # -- periodic services -----------------------------------------------------------

@@ -53,13 +53,14 @@ class Capture:
             self._last_trigger = index
             self.pending = (max(0, index - self.post), self.label, "manual", model_version)
 
-    def check_near_miss(self, index, proba, classes, model_version):
-        """Trigger on an inference whose best gesture is >= near_miss but gave no event."""
-        best, label = 0.0, None
-        for i, p in enumerate(proba):
+    def check_near_miss(self, index, scores, classes, model_version, scale=1):
+        """Trigger on an inference whose best gesture has a probability (scores / scale: the
+        model's votes) >= near_miss but gave no event."""
+        best, label = 0, None
+        for i, p in enumerate(scores):
             if classes[i] != "idle" and p > best:
                 best, label = p, classes[i]
-        if label is not None and best >= self.near_miss:
+        if label is not None and best >= self.near_miss * scale:
             self.trigger(index, label, "near_miss", model_version)
 
     def poll(self, t0_ms):

@@ -1,8 +1,13 @@
 """Streaming gesture detector: raw 100 Hz samples in, debounced gesture events out.
 
-Runs unchanged under CPython and MicroPython. Per capture sample it only updates counters and
-the int16 ring (no allocation); every `hop` model-rate samples it computes the features, calls
-the m2cgen model's `score(list) -> list` and feeds the probabilities to the debouncer.
+Runs unchanged under CPython and MicroPython, in integers. Per capture sample it only updates
+counters, the int16 window and the running stats (no allocation); every `hop` model-rate
+samples it finishes the stats, calls the exported model and feeds its class scores to the
+debouncer. The model (m2cgen, integer-transformed at export, see training/export.py) is
+
+    score(w, b, f, out)  # w: window buffer, b: its oldest offset, f: stats, out: class scores
+
+and writes integer votes into `out` (their sum is the manifest's `score_scale`).
 
     det = Detector(manifest, score)
     ev = det.push(ax, ay, az, gx, gy, gz)   # raw int16 counts
@@ -14,12 +19,15 @@ from gesture.postprocess import Debouncer
 from gesture.window import RawWindow
 
 CAPTURE_HZ = 100
+MODEL_SCHEMA = 2  # manifests of integer models; schema 1 models scored float lists
 
 
 class Detector:
     """Decimation, window, features, model and debouncer as the manifest describes them."""
 
     def __init__(self, manifest, score):
+        if manifest.get("schema", 1) < MODEL_SCHEMA or "score_scale" not in manifest:
+            raise ValueError("model schema 1 (float features) is not supported: retrain it")
         capture_hz = manifest.get("capture_hz", CAPTURE_HZ)
         rate = manifest["rate_hz"]
         decimation = manifest["decimation"]
@@ -29,28 +37,34 @@ class Detector:
         if self.hop < 1:
             raise ValueError("hop must be >= 1")
         self.classes = tuple(manifest["classes"])
+        self.scale = int(manifest["score_scale"])
         self.window = RawWindow(manifest["window"], decimation)
-        self.features = Features(manifest["features"], manifest["signals"], manifest["window"])
-        self.debouncer = Debouncer(self.classes, manifest["postprocess"])
+        self.features = Features(manifest["features"], manifest["signals"], self.window)
+        self.debouncer = Debouncer(self.classes, manifest["postprocess"], self.scale)
         self.score = score
-        self._vector = self.features.new_vector()
+        self.scores = [0] * len(self.classes)  # the model writes its votes here
+        self._running = self.features.running
         self.reset()
 
     def reset(self):
         """Start over: empty window, no run in progress, sample index back to 0."""
         self.window.reset()
+        self.features.reset()
         self.debouncer.reset()
         self._index = -1
         self._since_hop = 0  # inference once `hop` full windows have passed, then every hop
-        self.last_proba = None
+        self.last_proba = None  # the last inference's class scores (self.scores), once one ran
         self.inferences = 0
 
     def push(self, ax, ay, az, gx, gy, gz):
         """One 100 Hz sample of raw counts; returns an event tuple or None."""
         self._index += 1
-        if not self.window.push(ax, ay, az, gx, gy, gz):
+        window = self.window
+        if not window.push(ax, ay, az, gx, gy, gz):
             return None
-        if not self.window.full:
+        if self._running:
+            self.features.update(window)
+        if not window.full:
             return None
         self._since_hop += 1
         if self._since_hop < self.hop:
@@ -59,8 +73,20 @@ class Detector:
         return self._infer()
 
     def _infer(self):
-        self.features.fill(self.window, self._vector)
-        proba = self.score(self._vector)
-        self.last_proba = proba
+        window = self.window
+        scores = self.scores
+        self.score(window.buffer, window.oldest, self.features.fill(window), scores)
+        self.last_proba = scores
         self.inferences += 1
-        return self.debouncer.update(proba, self._index)
+        return self.debouncer.update(scores, self._index)
+
+    def check(self):
+        """Score the current window once; raise unless the model gives one vote count per class
+        adding up to the manifest's scale (a model for other classes or another export)."""
+        scores = self.scores
+        for c in range(len(scores)):
+            scores[c] = -1
+        out = self.score(self.window.buffer, self.window.oldest, self.features.vector, scores)
+        if out is not scores or min(scores) < 0 or sum(scores) != self.scale:
+            raise ValueError("model scores do not match the manifest's classes and scale")
+        return scores

@@ -1,15 +1,48 @@
-"""Feature vector of one window, shared by the device and the training pipeline.
+"""Integer features of one window, shared by the device and the training pipeline.
 
 Runs unchanged under CPython and MicroPython. The manifest's `features` spec says what goes in:
   {"time_points": true, "stats": ["mean", "std", "min", "max", "absdiff"]}
 Order: time points first, time-major like the seed CSVs (acc_x_0, acc_y_0, ..., gyro_z_1000),
-then for each signal its stats in spec order (acc_x_mean, acc_x_std, ...). Values are SI
-(m/s^2, deg/s) converted from raw counts; `absdiff` is the mean |x[k+1] - x[k]|.
+then for each signal its stats in spec order (acc_x_mean, acc_x_std, ...). Every feature is an
+integer in raw int16 counts (training uses the same integers, so thresholds are exact):
+  time point  the count
+  mean        the window's sum of counts (window length x mean)
+  std         ceil(n x variance) of the counts shifted right by `std_shift(n)`: monotone in the
+              standard deviation, and the sum of squares behind it stays a small int on 32-bit
+              ports for any int16 input (n samples x (32768 >> shift)^2 < 2^30)
+  min, max    the smallest / largest count
+  absdiff     the sum of |x[k+1] - x[k]| over the window
+Time points are not copied: the model reads them from the window buffer (gesture.window).
+The stats are kept up to date as samples enter and leave the window (`update`, once per kept
+sample): sums by adding the new and subtracting the evicted sample, min/max by blocks of one
+window length (prefix extremes of the current block, suffix extremes of the previous one), so
+an inference costs the same whatever the window length, and nothing is allocated.
 """
+
+from array import array
 
 from gesture import units
 
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
 STATS = ("mean", "std", "min", "max", "absdiff")
+SMALL_INT_MAX = const(0x3FFFFFFF)  # 2**30 - 1: largest small int on 32-bit ports
+
+
+def std_shift(n):
+    """Bits dropped from each count before squaring, for a window of n samples."""
+    if n < 2:
+        raise ValueError("window length must be >= 2")
+    shift = 0
+    while n * (1 << (30 - 2 * shift)) > SMALL_INT_MAX:  # (-32768 >> s)^2 = 2^(30 - 2s)
+        shift += 1
+    return shift
 
 
 def _signal_indices(signals):
@@ -35,7 +68,7 @@ def feature_names(spec, signals, window, rate_hz):
 
 
 class Features:
-    """Fills a preallocated feature list from a full RawWindow."""
+    """Integer stats of a RawWindow in a preallocated list `vector` (see the module doc)."""
 
     def __init__(self, spec, signals, window):
         self.time_points = bool(spec.get("time_points", True))
@@ -43,74 +76,159 @@ class Features:
         for stat in self.stats:
             if stat not in STATS:
                 raise ValueError("unknown stat " + repr(stat))
-        self.codes = tuple(STATS.index(stat) for stat in self.stats)
         if not self.time_points and not self.stats:
             raise ValueError("feature spec selects nothing")
         self.signals = _signal_indices(signals)
         self.window = window
-        self.scales = tuple(units.SI_PER_LSB[s] for s in self.signals)
-        self.size = len(self.signals) * ((window if self.time_points else 0) + len(self.stats))
+        n = self.n = window.length
+        self.shift = std_shift(n)
+        nsig = len(self.signals)
+        self.n_time = nsig * n if self.time_points else 0
+        self.size = self.n_time + nsig * len(self.stats)
+        self.vector = [0] * (nsig * len(self.stats))  # the stats part; what the model reads
+        mean, std, lo, hi, diff, ext = [], [], [], [], [], []
+        for j, s in enumerate(self.signals):
+            o = s * window.block
+            for k, stat in enumerate(self.stats):
+                i = j * len(self.stats) + k
+                if stat == "mean":
+                    mean.append((i, s, o))
+                elif stat == "std":
+                    std.append((len(std), i, s, o))  # (accumulator, out index, signal, offset)
+                elif stat == "absdiff":
+                    diff.append((i, s, o))
+                elif stat == "min":
+                    lo.append((len(ext), i))
+                else:
+                    hi.append((len(ext), i))
+            if "min" in self.stats or "max" in self.stats:
+                ext.append((len(ext), len(ext) * n, o))  # (index, suffix base, offset)
+        self._mean, self._diff = tuple(mean), tuple(diff)
+        self._std = tuple((j, s, o) for j, _, s, o in std)
+        self._std_out = tuple((j, i) for j, i, _, _ in std)
+        self._min, self._max, self._ext = tuple(lo), tuple(hi), tuple(ext)
+        self._sum = [0] * len(std)  # sum of shifted counts, per std signal
+        self._sq = [0] * len(std)  # sum of their squares
+        self._pre_lo = [0] * len(ext)  # extremes of the current block so far
+        self._pre_hi = [0] * len(ext)
+        self._suf_lo = array("h", bytes(2 * n * len(ext)))  # suffix extremes, previous block
+        self._suf_hi = array("h", bytes(2 * n * len(ext)))
+        self.running = bool(self.stats)  # update() has work to do
+        self.reset()
 
-    def new_vector(self):
-        """A feature list of the right size, to allocate once and reuse."""
-        return [0.0] * self.size
+    def reset(self):
+        """Match an empty (all-zero) window."""
+        for acc in (self.vector, self._sum, self._sq, self._pre_lo, self._pre_hi):
+            for i in range(len(acc)):
+                acc[i] = 0
+        for acc in (self._suf_lo, self._suf_hi):
+            for i in range(len(acc)):
+                acc[i] = 0
 
-    def fill(self, raw, out):
-        """Write the features of RawWindow `raw` into `out` (a list of self.size floats)."""
-        buf = raw.buffer
-        n = self.window
-        wrap = n * 6
-        start = raw.oldest * 6
-        signals = self.signals
-        scales = self.scales
-        nsig = len(signals)
-        i = 0
-        if self.time_points:
-            row = start
-            for _ in range(n):
-                for j in range(nsig):
-                    out[i] = buf[row + signals[j]] * scales[j]
-                    i += 1
-                row += 6
-                if row >= wrap:
-                    row = 0
-        if self.stats:
-            for j in range(nsig):
-                i = self._fill_stats(buf, start, wrap, signals[j], scales[j], out, i)
-        return out
+    def update(self, window):
+        """Account for the sample the window just kept (and the one it evicted)."""
+        buf = window.buffer
+        ev = window.evicted
+        n = self.n
+        head = window.oldest
+        new = head - 1 + n  # position of the newest sample in a signal's block
+        f = self.vector
+        for i, s, o in self._mean:
+            f[i] += buf[o + new] - ev[s]
+        if self._std:
+            sh = self.shift
+            total = self._sum
+            sq = self._sq
+            for j, s, o in self._std:
+                u = buf[o + new] >> sh
+                v = ev[s] >> sh
+                total[j] += u - v
+                sq[j] += u * u - v * v
+        for i, s, o in self._diff:
+            a = buf[o + new] - buf[o + new - 1]
+            b = buf[o + head] - ev[s]
+            f[i] += (a if a >= 0 else -a) - (b if b >= 0 else -b)
+        if self._ext:
+            self._update_extremes(buf, head - 1 if head else n - 1)
 
-    def _fill_stats(self, buf, start, wrap, s, scale, out, i):
-        n = self.window
-        prev = buf[start + s]
-        total = 0
-        total_sq = 0
-        lo = prev
-        hi = prev
-        diff = 0
-        # oldest..end of the ring, then its start..newest: no wrap test per sample
-        for first, stop in ((start + s, wrap), (s, start + s)):
-            for pos in range(first, stop, 6):
-                v = buf[pos]
-                total += v
-                total_sq += v * v
-                if v < lo:
-                    lo = v
-                elif v > hi:
-                    hi = v
-                diff += v - prev if v >= prev else prev - v
-                prev = v
-        mean = total / n
-        for code in self.codes:
-            if code == 0:
-                out[i] = mean * scale
-            elif code == 1:
-                var = total_sq / n - mean * mean
-                out[i] = (var if var > 0 else 0.0) ** 0.5 * scale
-            elif code == 2:
-                out[i] = lo * scale
-            elif code == 3:
-                out[i] = hi * scale
-            else:
-                out[i] = diff / (n - 1) * scale
-            i += 1
-        return i
+    def _update_extremes(self, buf, slot):
+        pre_lo = self._pre_lo
+        pre_hi = self._pre_hi
+        for j, _, o in self._ext:  # (no enumerate: it would allocate an iterator)
+            v = buf[o + slot]
+            if slot == 0:
+                pre_lo[j] = v
+                pre_hi[j] = v
+            elif v < pre_lo[j]:
+                pre_lo[j] = v
+            elif v > pre_hi[j]:
+                pre_hi[j] = v
+        if slot == self.n - 1:  # a block is complete: its suffix extremes serve the next one
+            suf_lo = self._suf_lo
+            suf_hi = self._suf_hi
+            for _, base, o in self._ext:
+                lo = hi = buf[o + slot]
+                for k in range(slot, -1, -1):
+                    v = buf[o + k]
+                    if v < lo:
+                        lo = v
+                    elif v > hi:
+                        hi = v
+                    suf_lo[base + k] = lo
+                    suf_hi[base + k] = hi
+
+    def fill(self, window):
+        """Finish the stats of the full window in `vector` (std, min, max); returns vector."""
+        f = self.vector
+        n = self.n
+        if self._std_out:
+            total = self._sum
+            sq = self._sq
+            for j, i in self._std_out:
+                t = total[j]
+                q = t // n
+                r = t - q * n
+                f[i] = sq[j] - (q * q * n + 2 * q * r + r * r // n)  # ceil(n * variance)
+        if self._ext:
+            head = window.oldest
+            nxt = head if head else n  # suffix of the previous block from the oldest sample on
+            for j, i in self._min:
+                v = self._pre_lo[j]
+                if nxt < n:
+                    w = self._suf_lo[self._ext[j][1] + nxt]
+                    if w < v:
+                        v = w
+                f[i] = v
+            for j, i in self._max:
+                v = self._pre_hi[j]
+                if nxt < n:
+                    w = self._suf_hi[self._ext[j][1] + nxt]
+                    if w > v:
+                        v = w
+                f[i] = v
+        return f
+
+    def input_ref(self, i):
+        """Where feature i of the vector is at inference: ("w", offset from the window's
+        oldest sample in its buffer) for a time point, ("f", index in `vector`) for a stat."""
+        if i < self.n_time:
+            nsig = len(self.signals)
+            return ("w", self.signals[i % nsig] * self.window.block + i // nsig)
+        return ("f", i - self.n_time)
+
+    def load_vector(self, vector):
+        """Put a whole feature vector (time points + stats, as training computes it) into the
+        window buffer and `vector`, for scoring it as the device would (tests, vectors)."""
+        if len(vector) != self.size:
+            raise ValueError("feature vector has the wrong length")
+        w = self.window
+        w.reset()
+        buf = w.buffer
+        n = self.n
+        nsig = len(self.signals)
+        for i in range(self.n_time):
+            o = self.signals[i % nsig] * w.block + i // nsig
+            buf[o] = vector[i]
+            buf[o + n] = vector[i]
+        for i in range(len(self.vector)):
+            self.vector[i] = vector[self.n_time + i]

@@ -1,8 +1,12 @@
 """Sliding window of raw IMU counts at the model rate: decimation + int16 ring buffer.
 
 Runs unchanged under CPython and MicroPython. `push` stores one 100 Hz capture sample when the
-decimation counter says so and allocates nothing; callers read the window in time order with
-`value(k, s)` (k = 0 oldest .. length-1 newest, s = signal index in acc_x..gyro_z order).
+decimation counter says so and allocates nothing. Layout (what the exported model reads): one
+int16 array, a block of 2 * length per signal (acc_x..gyro_z); each kept sample is written
+twice, at slot h and h + length of its signal's block, so the window in time order is always
+one contiguous run: signal s at position k (0 = oldest) is `buffer[s * 2 * length + oldest + k]`.
+A block holds exactly the window's values (twice), so min/max of a signal is min/max of its
+block. The sample pushed out of the window is kept in `evicted` for running sums.
 """
 
 from array import array
@@ -26,11 +30,21 @@ class RawWindow:
             raise ValueError("window length must be >= 2 and decimation >= 1")
         self.length = length
         self.decimation = decimation
-        self._buf = array("h", bytes(2 * N_SIGNALS * length))
+        self.block = 2 * length  # int16 values per signal
+        self._buf = array("h", bytes(2 * N_SIGNALS * self.block))
+        self.evicted = array("h", bytes(2 * N_SIGNALS))  # the sample the last push dropped
+        self.views = tuple(
+            memoryview(self._buf)[s * self.block : (s + 1) * self.block] for s in range(N_SIGNALS)
+        )
         self.reset()
 
     def reset(self):
-        """Forget every stored sample."""
+        """Forget every stored sample (the window reads as zeros until it fills again)."""
+        buf = self._buf
+        for i in range(len(buf)):
+            buf[i] = 0
+        for i in range(N_SIGNALS):
+            self.evicted[i] = 0
         self._head = 0  # slot the next kept sample goes to (also the oldest stored sample)
         self._phase = 0  # capture samples since the last kept one, modulo decimation
         self.filled = 0  # kept samples stored, saturating at length
@@ -42,16 +56,36 @@ class RawWindow:
         if phase:
             return False
         buf = self._buf
-        i = self._head * N_SIGNALS
-        buf[i] = ax
-        buf[i + 1] = ay
-        buf[i + 2] = az
-        buf[i + 3] = gx
-        buf[i + 4] = gy
-        buf[i + 5] = gz
+        ev = self.evicted
+        n = self.length
+        step = self.block
+        o = self._head
+        ev[0] = buf[o]
+        buf[o] = ax
+        buf[o + n] = ax
+        o += step
+        ev[1] = buf[o]
+        buf[o] = ay
+        buf[o + n] = ay
+        o += step
+        ev[2] = buf[o]
+        buf[o] = az
+        buf[o + n] = az
+        o += step
+        ev[3] = buf[o]
+        buf[o] = gx
+        buf[o + n] = gx
+        o += step
+        ev[4] = buf[o]
+        buf[o] = gy
+        buf[o + n] = gy
+        o += step
+        ev[5] = buf[o]
+        buf[o] = gz
+        buf[o + n] = gz
         head = self._head + 1
-        self._head = head if head < self.length else 0
-        if self.filled < self.length:
+        self._head = head if head < n else 0
+        if self.filled < n:
             self.filled += 1
         return True
 
@@ -61,16 +95,14 @@ class RawWindow:
 
     @property
     def buffer(self):
-        """The int16 ring: row r holds signals r*6 .. r*6+5; `oldest` is the first row in time."""
+        """The int16 array described in the module docstring."""
         return self._buf
 
     @property
     def oldest(self):
-        return self._head if self.filled == self.length else 0
+        """Offset of the oldest sample inside each signal's block."""
+        return self._head
 
     def value(self, k, s):
         """Raw count of signal s at position k (0 = oldest) of a full window."""
-        j = self._head + k
-        if j >= self.length:
-            j -= self.length
-        return self._buf[j * N_SIGNALS + s]
+        return self._buf[s * self.block + self._head + k]

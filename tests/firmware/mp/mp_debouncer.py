@@ -1,25 +1,32 @@
 """The debouncer (gesture.postprocess) on hand-made probability streams, each with the events
 worked out by hand from the rules in its docstring (run under micropython by
-test_fw_debouncer.py). Classes: idle, x, y; the window end index of inference i is 100 + 5 i."""
+test_fw_debouncer.py). Classes: idle, x, y; the window end index of inference i is 100 + 5 i.
+The model's class scores are integer votes, SCALE votes = probability 1."""
 
 from gesture.postprocess import Debouncer
 
 CLASSES = ["idle", "x", "y"]
-IDLE = [0.9, 0.05, 0.05]
+SCALE = 10000
+IDLE = [9000, 500, 500]
+
+
+def votes(p):
+    return int(p * SCALE + 0.5)
 
 
 def x(p):
-    return [1.0 - p - 0.01, p, 0.01]
+    return [SCALE - votes(p) - 100, votes(p), 100]
 
 
 def y(p):
-    return [1.0 - p - 0.01, 0.01, p]
+    return [SCALE - votes(p) - 100, 100, votes(p)]
 
 
 def run(stream, **params):
-    base = {"threshold": 0.6, "min_hits": 3, "max_gap": 1, "refractory": 2, "time_offset": 0}
+    base = {"threshold_votes": votes(0.6), "min_hits": 3, "max_gap": 1, "refractory": 2}
+    base["time_offset"] = 0
     base.update(params)
-    deb = Debouncer(CLASSES, base)
+    deb = Debouncer(CLASSES, base, SCALE)
     out = []
     for i, proba in enumerate(stream):
         ev = deb.update(proba, 100 + 5 * i)
@@ -66,4 +73,4 @@ def test_time_offset_moves_the_event_back_and_never_below_zero():
 
 
 def test_idle_above_threshold_is_never_an_event():
-    check(run([[0.97, 0.02, 0.01]] * 10, min_hits=1), [])
+    check(run([[9700, 200, 100]] * 10, min_hits=1), [])

@@ -116,6 +116,8 @@ def test_sampler_into_the_real_detector_allocates_nothing_between_inferences():
     from gesture.detector import Detector
 
     manifest = {
+        "schema": 2,
+        "score_scale": 100,
         "capture_hz": 100,
         "rate_hz": 20,
         "decimation": 5,
@@ -124,9 +126,9 @@ def test_sampler_into_the_real_detector_allocates_nothing_between_inferences():
         "signals": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
         "features": {"time_points": True, "stats": ["mean", "std"]},
         "classes": ["idle", "x", "y", "circle"],
-        "postprocess": {"threshold": 0.6, "min_hits": 3},
+        "postprocess": {"threshold": 0.6, "threshold_votes": 60, "min_hits": 3},
     }
-    det = Detector(manifest, lambda features: [1.0, 0.0, 0.0, 0.0])
+    det = Detector(manifest, lambda w, b, f, o: o)
     clock, _, ring, sampler = _setup(_counts(3000), capacity=64)
     clock.sleep_ms(500)
     sampler.drain(det, None)

@@ -1,0 +1,135 @@
+"""The CLI explains itself: descriptions, help and defaults, one-line errors, README's table."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from doc_blocks import inline_code, table_rows
+
+from gesture_stack import cli
+
+REPO = Path(__file__).resolve().parents[2]
+PARSER = cli.build_parser()
+
+
+def subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> dict:
+    """ "name" or "name action" -> its parser, nested subcommands included."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[prefix + name] = sub
+                found |= subcommands(sub, f"{prefix}{name} ")
+    return found
+
+
+ALL = subcommands(PARSER)
+COMMANDS = {name: p for name, p in ALL.items() if " " not in name}  # the top level
+OUTPUTS = {
+    "out",
+    "build",
+    "state",
+    "layers",
+    "config_out",
+}  # Path options a command writes, not reads
+
+
+def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    skip = (argparse._HelpAction, argparse._SubParsersAction)
+    return [a for a in parser._actions if not isinstance(a, skip)]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_subcommand_has_a_description_and_help_for_every_option(name):
+    parser = ALL[name]
+    assert parser.description, f"gesture-stack {name} has no description"
+    for action in options(parser):
+        assert action.help, f"gesture-stack {name} {action.dest}: no help"
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_default_is_shown_in_help(name):
+    parser = ALL[name]
+    text = " ".join(parser.format_help().split())
+    for action in options(parser):
+        if action.default in (None, False) or action.required:
+            continue
+        shown = str(action.default)
+        if isinstance(action.default, Path) and action.default.is_absolute():
+            shown = str(action.default.relative_to(Path.cwd()))
+        assert f"default: {shown}" in text or f"default {shown}" in text, (name, action.dest)
+
+
+def test_detect_help_says_which_model_folder_it_uses():
+    assert "(default: build/model)" in COMMANDS["detect"].format_help()
+
+
+def test_demo_help_lists_every_step_as_a_list():
+    source = (REPO / "gesture_stack" / "demo.py").read_text()
+    banners = re.findall(r'banner\("(\d+)/(\d+) ', source)
+    total = int(banners[0][1])
+    assert sorted(int(n) for n, _ in banners) == list(range(1, total + 1))
+    listed = re.findall(r"^(\d+)\. ", COMMANDS["demo"].format_help(), flags=re.MULTILINE)
+    assert [int(n) for n in listed] == list(range(1, total + 1))
+
+
+def test_the_readme_command_table_lists_every_subcommand():
+    rows = table_rows(REPO / "README.md", "The `gesture-stack` command")
+    documented = set()
+    for cells in rows:
+        [usage, *_] = inline_code(cells[0])
+        words = usage.split()
+        assert words[0] == "gesture-stack", usage
+        documented.add(words[1])
+    assert documented == set(COMMANDS)
+
+
+def file_arguments() -> list[tuple[str, str]]:
+    return [
+        (name, action.dest)
+        for name, parser in sorted(ALL.items())
+        for action in options(parser)
+        if action.type is Path and action.dest not in OUTPUTS
+    ]
+
+
+def argv_with_missing(name: str, dest: str, missing: Path) -> list[str]:
+    """The command with `dest` naming a missing file and every other required value filled."""
+    argv = name.split()
+    for action in options(ALL[name]):
+        unset = action.default is None and action.nargs != 0 and action.type is not Path
+        if action.dest != dest and not action.required and not unset:
+            continue
+        value = str(missing) if action.type is Path else (action.choices or ["x"])[0]
+        argv += [action.option_strings[0], value] if action.option_strings else [value]
+    return argv
+
+
+@pytest.mark.parametrize(("name", "dest"), file_arguments())
+def test_a_missing_file_is_a_one_line_error(name, dest, tmp_path):
+    missing = tmp_path / "no-such-file"
+    argv = argv_with_missing(name, dest, missing)
+    result = subprocess.run(
+        [sys.executable, "-m", "gesture_stack.cli", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, (argv, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "no-such-file" in line, line
+
+
+@pytest.mark.parametrize("module", ["localcloud.server", "functions.openapi"])
+def test_module_commands_name_themselves_as_typed(module):
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.startswith(f"usage: python -m {module} "), result.stdout[:200]
