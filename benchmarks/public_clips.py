@@ -104,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         f"mpy_bytes={result.manifest.files['model.mpy'].bytes} train_s={seconds:.0f}"
     )
     if args.write:
-        given = " ".join(argv if argv is not None else sys.argv[1:])
-        command = f"python -m benchmarks.public_clips {given}".replace(str(args.source), "GRWD")
+        given = argv if argv is not None else sys.argv[1:]
+        if "--work" in given:  # a local folder: not part of the command to repeat
+            at = given.index("--work")
+            given = given[:at] + given[at + 2 :]
+        command = f".venv/bin/python -m benchmarks.public_clips {' '.join(given)}"
+        command = command.replace(str(args.source), "GRWD")
         body = [
             SECTION,
             "",
