@@ -17,6 +17,7 @@ BENCHMARKS = {
     "firmware_device": ["--write"],
     "pipeline_local": ["--write"],
     "localcloud_load": ["--write"],
+    "fleet": ["--write"],
 }
 
 

@@ -43,7 +43,7 @@ Original style = SI floats read per sample, a list window kept with extend + pop
 stats computed from the list per inference (when the model uses stats) and m2cgen's float code
 of the same trees (thresholds in SI) scoring it. Ours = int16 window, integer features, the
 integer-transformed m2cgen code (training/export.py). GC heap bytes = `gc.mem_alloc()` growth
-over 200 samples (sampling), 100 (whole chain) or 10 inferences with the collector off (garbage
+over 200 samples (sampling), 40 (whole chain) or 8 inferences with the collector off (garbage
 to collect later); requested = `micropython.mem_total()`, which also counts large call frames
 the VM frees again at once (no garbage; under `micropython.heap_lock()` they move to the C
 stack, see tests/firmware/mp/mp_sampling.py). Sampling here includes the unix

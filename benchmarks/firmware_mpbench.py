@@ -18,8 +18,8 @@ except ImportError:  # imported by CPython (e.g. a benchmark runner listing modu
 
 # Bytes are counted with the collector off: the original style's float stats leave ~20 KB per
 # inference, so fewer calls than the 200 sampling steps fit a board-sized heap.
-CHAIN_NB = 100  # samples
-INFERENCE_NB = 10  # inferences
+CHAIN_NB = 40  # samples
+INFERENCE_NB = 8  # inferences
 ACC_SI = 9.80665 / 16384
 GYRO_SI = 1 / 131
 

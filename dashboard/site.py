@@ -36,9 +36,16 @@ CONTENT_SECURITY_POLICY = (
 
 
 def vendor() -> dict[str, Path]:
-    """Library name -> its file in node_modules (dashboard/vendor.json)."""
+    """Library name -> its file in node_modules (dashboard/vendor.json); a mapping that points
+    outside node_modules is left out."""
     mapping = json.loads(VENDOR_FILE.read_text())
-    return {name: NODE_MODULES / relative for name, relative in mapping.items()}
+    root = NODE_MODULES.resolve()
+    found = {}
+    for name, relative in mapping.items():
+        path = (root / relative).resolve()
+        if path.is_relative_to(root) and "/" not in name.strip("/"):
+            found[name.strip("/")] = path
+    return found
 
 
 def files() -> dict[str, Path]:

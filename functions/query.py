@@ -1,7 +1,8 @@
 """GET /events: one device's events newest first, or the fleet view for the dashboard.
 
 One device: a Query on the table key (device_id, event_key). Whole fleet (no device_id,
-dashboard key only): a Query per UTC day on the fleet-by-day index. Never a Scan.
+dashboard key only): per UTC day, a Query on each shard of the fleet index, merged in time
+order (EventsTable.fleet_day). Never a Scan.
 """
 
 from functions import wiring

@@ -24,9 +24,10 @@ ROUTE = Route(
 def handler(request: Request) -> ModelHistory:
     devices.dashboard_only(request.device)
     records = wiring.run_records()
+    listed, current = records.models()
     versions = {
         version: _stored(records.kept(layout.model_file_key(version, layout.MANIFEST_NAME)))
-        for version in records.model_versions()
+        for version in listed
     }
     runs = [
         Run(
@@ -38,9 +39,7 @@ def handler(request: Request) -> ModelHistory:
         )
         for run_id in records.run_ids()
     ]
-    return model_history.history(
-        records.current_version(), versions, runs, get_settings().max_listed_runs
-    )
+    return model_history.history(current, versions, runs, get_settings().max_listed_runs)
 
 
 def _stored(found: tuple[dict, str] | None) -> Stored | None:

@@ -36,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gesture import spec
+
 DEFAULT_OUT = Path("build") / "demo"
 DEMO_DEVICE = "demo-device-1"
 TRAIN_SEED = 100
@@ -132,7 +134,7 @@ def detect_on_host(demo: DemoRun, model: Path, recording: Path) -> list[dict]:
         print(json.dumps(event))
     truth = read_labels(labels_path_for(recording))
     detections = [Detection(e["t_ms"], e["gesture"], e["score"]) for e in events]
-    tolerance = json.loads((model / "manifest.json").read_text())["metrics"]["tolerance_ms"]
+    tolerance = json.loads((model / spec.MANIFEST_FILE).read_text())["metrics"]["tolerance_ms"]
     score = score_events(truth, detections, tolerance, int(samples[-1, 6]) + 10)
     demo.step(
         "detect",
@@ -261,7 +263,7 @@ def device_update(demo: DemoRun, cloud, key: str, recording: Path, retrained: di
     banner("7/8 over-the-air update (GET /model at boot), then a fresh recording")
     before = {(e["seq"], e["t_ms"]) for e in query_events(cloud.url, key, DEMO_DEVICE)}
     code = run_device(demo, recording, "--drain-s", "20")
-    running = json.loads((demo.out / "device" / "model" / "manifest.json").read_text())
+    running = json.loads((demo.out / "device" / "model" / spec.MANIFEST_FILE).read_text())
     current = retrained.get("current_version")
     fresh = [e for e in query_events(cloud.url, key, DEMO_DEVICE)
              if (e["seq"], e["t_ms"]) not in before]  # fmt: skip

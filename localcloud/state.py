@@ -2,27 +2,29 @@
 restarts of `gesture-stack up`.
 
 Requests run concurrently (each holds the shared side of a readers-writer lock); a snapshot
-takes the exclusive side only while pickling the backends to bytes, then writes the file
-outside the lock, atomically (temporary file + rename), so a crash mid-write leaves the
-previous snapshot. Snapshots happen a few seconds after a change (less often as the state
-grows: requests wait at most 5% of the time) and at shutdown; a killed process loses the
-changes since the last snapshot.
+takes the exclusive side while it writes the backends (pickled, without their table items)
+and then every table item as a JSON line, to a temporary file it renames over the previous
+snapshot only when complete, so a crash mid-write leaves the previous one. Snapshots happen
+a few seconds after a change (less often as the state grows: requests wait at most 5% of the
+time) and at shutdown; a killed process loses the changes since the last snapshot.
 Pipeline runs live in the bucket (`runs/<run id>/`), so they are kept with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 SERVICES = ("dynamodb", "s3", "apigateway")
-SNAPSHOT = "moto-state.pickle"
-FORMAT = 1
+SNAPSHOT = "moto-state.snapshot"
+FORMAT = 2
 
 
 class ReadWriteLock:
@@ -69,19 +71,73 @@ def _backends() -> dict:
     return {name: get_backend(name) for name in SERVICES}
 
 
+def _tables(backends: dict):
+    """(account, region, table) of every DynamoDB table."""
+    for account, regions in backends["dynamodb"].items():
+        for region, backend in regions.items():
+            for table in backend.tables.values():
+                yield account, region, table
+
+
+def _items(table):
+    for value in table.items.values():
+        yield from value.values() if table.range_key_attr else [value]
+
+
+def write_snapshot(f) -> None:
+    """The backends, pickled without their table items, then one JSON line per item.
+
+    Items are most of the state; pickling them would also hold a memo of every object (the
+    process's peak memory); as JSON lines they stream with nothing kept."""
+    backends = _backends()
+    tables = list(_tables(backends))
+    detached = [table.items for _, _, table in tables]
+    try:
+        for _, _, table in tables:
+            table.items = defaultdict(dict)
+        head = pickle.dumps(
+            {"format": FORMAT, "saved_at": time.time(), "backends": backends},
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+    finally:
+        for (_, _, table), items in zip(tables, detached, strict=True):
+            table.items = items
+    f.write(len(head).to_bytes(8, "big"))
+    f.write(head)
+    for account, region, table in tables:
+        for item in _items(table):
+            line = [account, region, table.name, item.to_json()["Attributes"]]
+            f.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+
+
 def restore(folder: Path) -> bool:
     """Load the snapshot in `folder` into the running moto; False if there is none."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
     path = folder / SNAPSHOT
     if not path.is_file():
         return False
-    saved = pickle.loads(path.read_bytes())
-    if saved.get("format") != FORMAT:
-        raise RuntimeError(f"{path}: written by another version of the local cloud")
-    for name, live in _backends().items():
-        kept = saved["backends"][name]
-        live.clear()
-        live.update(kept)
-        vars(live).update(vars(kept))  # e.g. S3's bucket name -> account index
+    with open(path, "rb") as f:
+        head = f.read(int.from_bytes(f.read(8), "big"))
+        saved = pickle.loads(head)
+        if saved.get("format") != FORMAT:
+            raise RuntimeError(f"{path}: written by another version of the local cloud")
+        live = _backends()
+        for name, backend in live.items():
+            kept = saved["backends"][name]
+            backend.clear()
+            backend.update(kept)
+            vars(backend).update(vars(kept))  # e.g. S3's bucket name -> account index
+        for line in f:
+            account, region, name, attrs = json.loads(line)
+            table = live["dynamodb"][account][region].tables[name]
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+            item = Item(hash_key, range_key, attrs)
+            if range_key is not None:
+                table.items[hash_key][range_key] = item
+            else:
+                table.items[hash_key] = item
     return True
 
 
@@ -120,16 +176,12 @@ class StateKeeper:
         if self.folder is None:
             return
         self._dirty.clear()
-        with self.lock.exclusive():
-            started = time.perf_counter()
-            data = pickle.dumps(
-                {"format": FORMAT, "saved_at": time.time(), "backends": _backends()},
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            self.last_pause_s = time.perf_counter() - started
         tmp = self.folder / f".{SNAPSHOT}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            f.write(data)
+            with self.lock.exclusive():
+                started = time.perf_counter()
+                write_snapshot(f)
+                self.last_pause_s = time.perf_counter() - started
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.folder / SNAPSHOT)

@@ -41,6 +41,12 @@ def raw_events_key(run_id: str) -> str:
     return run_prefix(run_id) + "raw/events.jsonl"
 
 
+def raw_export_prefix(run_id: str) -> str:
+    """Where a DynamoDB export of the events table lands for the collect job (no trailing /:
+    the export adds /AWSDynamoDB/<export id>/data/...)."""
+    return f"{run_prefix(run_id)}raw/export"
+
+
 def raw_manifest_key(run_id: str) -> str:
     return run_prefix(run_id) + RAW_MANIFEST
 

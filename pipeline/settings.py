@@ -34,6 +34,7 @@ class JobSettings:
     training: dict = field(default_factory=dict)
     events_table: str = ""
     max_range_days: int = run_input.DEFAULT_MAX_RANGE_DAYS
+    collect_path: str = ""  # "query" | "export" forces collect's path; "" = by size
 
     @classmethod
     def from_env(cls, job: str, env: dict[str, str] | None = None) -> JobSettings:
@@ -58,6 +59,7 @@ class JobSettings:
             time_to=run_input.parse_day("time_to", env.get("TIME_TO", "")),
             training=_training(env.get("TRAINING", "")),
             events_table=env.get("EVENTS_TABLE", ""),
+            collect_path=_collect_path(env.get("COLLECT_PATH", "")),
             max_range_days=run_input.check_max_range_days(
                 env.get("MAX_RANGE_DAYS") or run_input.DEFAULT_MAX_RANGE_DAYS
             ),
@@ -67,6 +69,12 @@ class JobSettings:
         """The run's days and training, checked (run_input.InvalidInput); the days read."""
         backend.check(self.training)
         return run_input.check_range(self.time_from, self.time_to, today, self.max_range_days)
+
+
+def _collect_path(value: str) -> str:
+    if value not in ("", "query", "export"):
+        raise SettingsError(f"COLLECT_PATH must be query, export or empty, got {value!r}")
+    return value
 
 
 def _training(value: str) -> dict:

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 from gesture.features import STATS
-from gesture.units import SIGNALS
+from gesture.spec import CAPTURE_HZ, MANIFEST_FILE, MODEL_FILES, SIGNALS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from training.evaluation import votes_threshold
 
-MANIFEST_FILE = "manifest.json"
-MODEL_FILES = ("model.py", "model.mpy")
 SCHEMA = 2  # 2: integer features and model (class votes, score_scale); 1 scored floats
 
 
@@ -48,7 +46,7 @@ class Manifest(BaseModel):
     schema_version: Literal[2] = Field(SCHEMA, alias="schema")
     version: str = Field(pattern=r"^\d{14}-[0-9a-f]{8}$")
     created: str
-    capture_hz: int = 100
+    capture_hz: int = CAPTURE_HZ
     rate_hz: int
     decimation: int
     window: int = Field(ge=2)

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from gesture.spec import CAPTURE_HZ, SIGNALS, STEP_MS  # noqa: F401  (re-exported)
 
-CAPTURE_HZ = 100
-STEP_MS = 1000 // CAPTURE_HZ
-SIGNALS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 COLUMNS = (*SIGNALS, "ms")
 LABEL_COLUMNS = ("start_ms", "end_ms", "gesture")
 IDLE = "idle"  # the class of every window that is no gesture

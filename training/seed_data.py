@@ -18,7 +18,6 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 SEED_FILE = "20210529_v2_data_all_20hz.csv"
-SEED_RATE_HZ = 20
 SEED_POINTS = 21
 IDLE_SHIFT = -99
 LABEL_NAMES = ("idle", "x", "y", "circle")  # seed label k -> class name

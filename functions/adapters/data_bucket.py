@@ -134,17 +134,12 @@ class RunRecords:
         self._bucket = bucket
         self._kept: dict[str, tuple[dict, str]] = {}
 
-    def model_versions(self) -> list[str]:
-        prefixes, _ = self._list(layout.MODELS_PREFIX)
-        return [p[len(layout.MODELS_PREFIX) : -1] for p in prefixes]
-
-    def current_version(self) -> str | None:
-        """The version models/current.json points at (None before the first promotion)."""
-        _, keys = self._list(layout.MODELS_PREFIX)
-        if layout.CURRENT_MODEL_KEY not in keys:
-            return None
-        found = self._read(layout.CURRENT_MODEL_KEY)
-        return found[0]["version"] if found else None
+    def models(self) -> tuple[list[str], str | None]:
+        """(every version under models/, the version models/current.json points at or None)."""
+        prefixes, keys = self._list(layout.MODELS_PREFIX)
+        versions = [p[len(layout.MODELS_PREFIX) : -1] for p in prefixes]
+        pointer = self._read(layout.CURRENT_MODEL_KEY) if layout.CURRENT_MODEL_KEY in keys else None
+        return versions, pointer[0]["version"] if pointer else None
 
     def run_ids(self) -> list[str]:
         prefixes, _ = self._list(layout.RUNS_PREFIX)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from functions.adapters.dynamo_items import from_item, to_item
+from functions.domain.events import FLEET_SHARDS, fleet_partition
 from functions.exceptions import Unavailable
 
-FLEET_INDEX = "fleet-by-day"
+FLEET_INDEX = "fleet-by-day-shard"  # (fleet_part, fleet_key): infra/storage.yml
 _ATTEMPTS = 4
+_PARALLEL_QUERIES = 16  # a day's first shard pages are read at once
 _MAX_ITEMS = 100  # TransactWriteItems limit
 
 
@@ -108,14 +114,44 @@ class EventsTable:
         )
 
     def query_day(self, day: str, low_key: str, high_key: str, limit: int) -> list[dict]:
-        """Up to `limit` events of every device on one UTC day, low <= fleet_key <= high."""
-        return self._query(
-            limit,
-            IndexName=FLEET_INDEX,
-            KeyConditionExpression="#day = :p AND fleet_key BETWEEN :lo AND :hi",
-            ExpressionAttributeNames={"#day": "day"},
-            ExpressionAttributeValues=self._values(day, low_key, high_key),
-        )
+        """Up to `limit` events of every device on one UTC day, low <= fleet_key <= high,
+        newest first (the first `limit` of fleet_day)."""
+        page = min(limit, 1000)
+        return list(itertools.islice(self.fleet_day(day, low_key, high_key, page), limit))
+
+    def fleet_day(self, day: str, low_key: str, high_key: str, page: int = 1000) -> Iterator[dict]:
+        """Every event of the fleet on one UTC day, low <= fleet_key <= high, newest first:
+        the day's shards of the fleet index, each read newest first in pages of `page`
+        (their first pages at once), merged by fleet_key. The one fleet reader: GET /events,
+        the dashboard's counts and the collect job all read through it."""
+        parts = [fleet_partition(day, shard) for shard in range(FLEET_SHARDS)]
+        with ThreadPoolExecutor(_PARALLEL_QUERIES) as pool:
+            firsts = list(pool.map(lambda p: self._fleet_page(p, low_key, high_key, page), parts))
+        streams = [
+            self._fleet_stream(p, low_key, high_key, page, first)
+            for p, first in zip(parts, firsts, strict=True)
+        ]
+        yield from heapq.merge(*streams, key=lambda r: r["fleet_key"], reverse=True)
+
+    def _fleet_page(self, part: str, low: str, high: str, page: int, start=None) -> dict:
+        query = {
+            "TableName": self._table,
+            "IndexName": FLEET_INDEX,
+            "ScanIndexForward": False,
+            "Limit": page,
+            "KeyConditionExpression": "fleet_part = :p AND fleet_key BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": self._values(part, low, high),
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = start
+        return self._client.query(**query)
+
+    def _fleet_stream(self, part: str, low: str, high: str, page: int, response: dict):
+        while True:
+            yield from (from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            response = self._fleet_page(part, low, high, page, response["LastEvaluatedKey"])
 
     @staticmethod
     def _values(partition: str, low: str, high: str) -> dict:

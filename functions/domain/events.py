@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 
 from functions.exceptions import InvalidInput
@@ -26,8 +27,25 @@ def id_key(event_id: str) -> str:
 
 
 def fleet_key(t_ms: int, device_id: str, seq: int) -> str:
-    """Sort key within a day of the fleet index."""
+    """Sort key within a day's shard of the fleet index (unique over all shards of the day)."""
     return f"{t_ms:013d}#{device_id}#{seq:010d}"
+
+
+# Shards of each day of the fleet index. At 100,000 devices sending one event a minute in
+# bursts of 10x, 64 keep each index partition near a quarter of DynamoDB's 1,000 writes/s
+# (docs/scale.md, computed by docs/capacity.py). Readers fan out over all of them, so
+# changing it re-partitions the index: written events stay under the old count.
+FLEET_SHARDS = 64
+
+
+def fleet_shard(device_id: str) -> int:
+    """The shard a device's events go to: CRC-32 of its id (stable in every process)."""
+    return zlib.crc32(device_id.encode()) % FLEET_SHARDS
+
+
+def fleet_partition(day: str, shard: int) -> str:
+    """Partition key of the fleet index: "<YYYY-MM-DD>#<shard:02d>"."""
+    return f"{day}#{shard:02d}"
 
 
 def check_time(t_ms: int, now_ms: int, max_age_days: int, max_skew_s: int, field: str) -> None:
@@ -71,6 +89,7 @@ def to_records(
             "device_id": device_id,
             "event_key": event_key(t_ms, event.seq),
             "day": utc_day(t_ms),
+            "fleet_part": fleet_partition(utc_day(t_ms), fleet_shard(device_id)),
             "fleet_key": fleet_key(t_ms, device_id, event.seq),
             "seq": event.seq,
             "gesture": event.gesture,

@@ -16,7 +16,6 @@ from pipeline import run_input
 from pipeline.run_layout import check_run_id
 from pipeline.settings import DEFAULT_WORK_ROOT, JobSettings, SettingsError
 
-RESULT_VARIABLE = "PIPELINE_RESULT"  # buildspecs export it; the machines read it
 FAILED = {"collect": "Pipeline.CollectFailed", "retrain": "Pipeline.RetrainFailed"}
 
 

@@ -71,7 +71,7 @@ def gestures_of(model_dir: Path | None) -> list[str]:
 
 
 def describe(model_dir: Path, scores: dict) -> Candidate:
-    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest = json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
     per_gesture = {g: v["f1"] for g, v in (scores.get("per_class") or {}).items()}
     return Candidate(
@@ -89,7 +89,7 @@ def train_candidate(settings, sink, backend, windows: Path | None, params: dict)
     """Train, and keep the model folder and training's layers in the run folder at once."""
     layers_dir = settings.work_dir / "layers"
     model_dir = backend.train(windows, settings.work_dir / "candidate", layers_dir, params)
-    version = json.loads((model_dir / "manifest.json").read_text())["version"]
+    version = json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())["version"]
     upload_folder(
         sink, model_dir, lambda rel: run_layout.run_model_key(settings.run_id, version, rel)
     )

@@ -24,7 +24,8 @@ def test_tables_are_built_from_storage_yml_keys():
         "event_key",
     ]
     [fleet] = tables["EventsTable"]["GlobalSecondaryIndexes"]
-    assert fleet["IndexName"] == "fleet-by-day"
+    assert fleet["IndexName"] == "fleet-by-day-shard"
+    assert [k["AttributeName"] for k in fleet["KeySchema"]] == ["fleet_part", "fleet_key"]
     assert [k["AttributeName"] for k in tables["DevicesTable"]["KeySchema"]] == ["api_key_id"]
     [by_role] = tables["DevicesTable"]["GlobalSecondaryIndexes"]
     assert [k["AttributeName"] for k in by_role["KeySchema"]] == ["role", "device_id"]

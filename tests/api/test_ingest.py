@@ -6,6 +6,7 @@ import pytest
 from api_helpers import SAMPLE_NOW_MS, all_items, as_key, body, sample, with_body
 
 from functions import ingest
+from functions.domain.events import fleet_shard
 from functions.settings import get_settings
 
 
@@ -48,6 +49,7 @@ def test_valid_batch_is_stored_under_the_keys_device(aws, lambda_context):
     assert {i["device_id"]["S"] for i in items} == {"esp32-a01"}
     assert sorted(i["gesture"]["S"] for i in items) == ["circle", "x", "y"]
     assert {i["day"]["S"] for i in items} == {"2025-11-24"}
+    assert {i["fleet_part"]["S"] for i in items} == {f"2025-11-24#{fleet_shard('esp32-a01'):02d}"}
     assert sorted(m["event_key"]["S"] for m in markers()) == ["id#7-100", "id#7-101", "id#7-102"]
 
 

@@ -111,3 +111,14 @@ def test_distribution_forwards_exactly_the_dashboards_read_routes(packaged_templ
         assert behavior["TargetOriginId"] == "api"
         assert behavior["AllowedMethods"] == ["GET", "HEAD"]
         assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def test_a_vendor_mapping_outside_node_modules_is_never_served(monkeypatch, tmp_path):
+    mapping = tmp_path / "vendor.json"
+    mapping.write_text(
+        json.dumps({"lib.js": "chart.js/package.json", "up.js": "../package.json", "a/b.js": "x"})
+    )
+    monkeypatch.setattr(site, "VENDOR_FILE", mapping)
+    assert site.respond("/vendor/lib.js")[0] == 200
+    assert site.respond("/vendor/up.js") is None
+    assert site.respond("/vendor/a/b.js") is None

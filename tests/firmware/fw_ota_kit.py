@@ -36,6 +36,7 @@ MISBEHAVING = {
     + "        raise ValueError('cannot score this window')\n"
     + _THEN,
     "nan": RULES_MODEL + _WRAP + "        o[0] = float('nan')\n        return o\n" + _THEN,
+    "wrong-length": RULES_MODEL + _WRAP + "        o.append(0)\n        return o\n" + _THEN,
     "not-numbers": RULES_MODEL + _WRAP + "        o[0] = 'idle'\n        return o\n" + _THEN,
     "hangs": RULES_MODEL + _WRAP + "        while True:\n            pass\n" + _THEN,
     "too-slow": "import time\n" + RULES_MODEL + _WRAP + "        time.sleep_ms(60)\n" + _THEN,

@@ -36,7 +36,7 @@ def make_release(api, model_dir, served: bytes, promised: bytes, inline=False):
 
 def run_device(tmp_path, api):
     recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    config = device_config(tmp_path, api.url, recording)
+    config = device_config(tmp_path, api.url, recording, ota_wait_ms=250)
     result = run_firmware(config, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     return result, tmp_path / "model"

@@ -33,9 +33,11 @@ BIG = 20 * 1024 * 1024
 
 
 def run_device(tmp_path, releases, **overrides):
+    """One simulated device run; OTA steps wait up to 250 ms for data (see SIM_WAIT in
+    test_fw_ota_probation.py) unless the test says otherwise."""
     recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
     with ReleaseApi(releases) as api:
-        config = device_config(tmp_path, api.url, recording, **overrides)
+        config = device_config(tmp_path, api.url, recording, **{"ota_wait_ms": 250, **overrides})
         result = run_firmware(config, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout, api
@@ -69,7 +71,7 @@ def test_slow_drip_is_ended_by_the_total_deadline_while_the_loop_runs_on(tmp_pat
         files.files["model.mpy"] = mpy(tmp_path, padded(OTHER_GOOD, 4096))
         files.rate = 64  # bytes/s: the whole file would take about a minute
         rel = release(NEW, files.url + "/model.mpy", files.files["model.mpy"])
-        out, api = run_device(tmp_path, [rel], ota_deadline_s=10)
+        out, api = run_device(tmp_path, [rel], ota_deadline_s=10, ota_wait_ms=20)
         written = files.served
     failure = ota_failure(out)
     assert "deadline: 10 s passed" in failure, failure
@@ -97,7 +99,7 @@ def test_a_model_read_in_pieces_installs_while_events_flow(tmp_path):
     assert version_in(tmp_path / "model") == NEW
     assert (tmp_path / "model" / "model.mpy").read_bytes() == files.files["model.mpy"]
     counts = report("chunked-install-64B-per-iteration", [out], api.events, tmp_path)
-    assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 3, counts
+    assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 2, counts
 
 
 # -- size: nothing written for a model too big -----------------------------------------------
@@ -257,7 +259,7 @@ def test_a_model_needs_its_size_plus_the_margin_in_free_flash(tmp_path, spare):
         rel = release(NEW, files.url + "/model.mpy", data)
         recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
         with ReleaseApi([rel]) as api:
-            config = device_config(tmp_path, api.url, recording)
+            config = device_config(tmp_path, api.url, recording, ota_wait_ms=250)
             (tmp_path / "config.json").write_text(json.dumps(config))
             (tmp_path / "small_flash.py").write_text(
                 "from gesture import storage\n"

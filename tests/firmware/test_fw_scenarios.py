@@ -90,17 +90,17 @@ def test_power_cycle_during_an_outage_with_the_rtc_reset_and_late_ntp(tmp_path):
     with LocalCloud(port=0) as local:
         key = local.add_device("dev-outage")
         with FakeApi(upstream=local.url, script=[503] * 1000) as outage:  # unreachable API
-            rec1 = write_synthetic_recording(tmp_path / "rec1.csv", seed=1)
+            rec1 = write_synthetic_recording(tmp_path / "rec1.csv", seed=1, duration_s=60)
             config = device_config(tmp_path, outage.url, rec1, api_key=key, t0_ms=now - 60_000)
             before = queued_events(
                 power_cut_after(
-                    config, tmp_path, lambda lines: len(queued_events("".join(lines))) >= 2
+                    config, tmp_path, lambda lines: len(queued_events("".join(lines))) >= 8
                 )
             )
-        assert len(before) == 2 and all("t_ms" in e for e in before)
-        rec2 = write_synthetic_recording(tmp_path / "rec2.csv", seed=1)
+        assert len(before) == 8 and all("t_ms" in e for e in before)
+        rec2 = write_synthetic_recording(tmp_path / "rec2.csv", seed=3, duration_s=60)
         config = device_config(tmp_path, local.url, rec2, api_key=key, clock_retry_s=12)
-        real = int(time.time() * 1000) - 20_000  # the recording ends about now
+        real = int(time.time() * 1000) - 60_000  # the recording ends about now
         result = boot_with_clock(config, tmp_path, RTC_UNSET_MS, real, ntp_ok_on=2)
         out = result.stdout
         assert result.returncode == 0, out + result.stderr
@@ -155,12 +155,12 @@ def test_a_boot_that_ends_before_the_clock_is_set_sends_its_events_flagged(tmp_p
 @pytest.mark.parametrize("drift_ms", [2_000, 180_000, -120_000], ids=["+2s", "+3min", "-2min"])
 def test_reboot_with_a_drifted_clock_after_a_batch_stored_whose_answer_was_lost(tmp_path, drift_ms):
     now = int(time.time() * 1000)
-    rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
+    rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1, duration_s=60)
     with LocalCloud(port=0) as local:
         key = local.add_device("dev-drift")
         # the first batch reaches the real handlers (stored), its answer never comes back
         with FakeApi(upstream=local.url, script=["lost"] + [503] * 1000) as proxy:
-            config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 60_000)
+            config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 120_000)
             log = power_cut_after(
                 config,
                 tmp_path,
@@ -170,7 +170,7 @@ def test_reboot_with_a_drifted_clock_after_a_batch_stored_whose_answer_was_lost(
         assert first_batch, "the API stored the first batch"
         before = queued_events(log)
         config = device_config(tmp_path, local.url, rec, api_key=key, clock_retry_s=6)
-        real = int(time.time() * 1000) - 20_000
+        real = int(time.time() * 1000) - 60_000
         result = boot_with_clock(config, tmp_path, real + drift_ms, real, ntp_ok_on=2)
         out = result.stdout
         assert result.returncode == 0, out + result.stderr
@@ -213,7 +213,7 @@ NOT_OUR_API = {
 def test_a_server_that_is_not_our_api_removes_nothing(tmp_path, answer):
     """It answers every POST /events for the whole run; every event stays queued on flash and
     is delivered, once, after a reboot that finds the real API."""
-    api, result = _run_against(tmp_path, [answer] * 10_000, drain_s=2)
+    api, result = _run_against(tmp_path, [answer] * 10_000, drain_s=1)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     made = queued_events(out)

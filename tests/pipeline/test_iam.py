@@ -123,7 +123,15 @@ def test_projects_are_named_for_service_and_stage_and_run_the_repo_buildspecs(pa
 @pytest.mark.parametrize(
     ("role", "writes", "queries"),
     [
-        ("CollectProjectRole", {"runs/*"}, {"${EventsTable.Arn}/index/fleet-by-day"}),
+        (
+            "CollectProjectRole",
+            {"runs/*"},
+            {
+                "${EventsTable.Arn}/index/fleet-by-day-shard",
+                "arn:EventsTable",  # DescribeTable, ExportTableToPointInTime (large ranges)
+                "${EventsTable.Arn}/export/*",
+            },
+        ),
         ("RetrainProjectRole", {"runs/*", "models/*"}, set()),
     ],
 )
@@ -132,6 +140,8 @@ def test_job_roles_write_only_their_bucket_prefixes(packaged_template, role, wri
     put = {r.removeprefix("${DataBucket.Arn}/") for a, r in pairs if a == "s3:PutObject"}
     assert put == writes
     assert {r for a, r in pairs if a.startswith("dynamodb:")} == queries
-    assert {a for a, _ in pairs if a.startswith("dynamodb:")} <= {"dynamodb:Query"}
+    reads = {"dynamodb:Query", "dynamodb:DescribeTable"}
+    exports = {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport"}
+    assert {a for a, _ in pairs if a.startswith("dynamodb:")} <= reads | exports
     assert all(r != "*" for _, r in pairs)
     assert {a.split(":")[0] for a, _ in pairs} <= {"logs", "s3", "dynamodb"}

@@ -131,3 +131,83 @@ def test_source_zip_holds_what_a_build_needs_and_goes_where_the_projects_read(s3
     assert s3.head_object(Bucket="bkt", Key=SOURCE_KEY)["ContentLength"] == path.stat().st_size
     with pytest.raises(ValueError, match="git archive"):
         build_source_zip(tmp_path / "x.zip", ref="no-such-ref")
+
+
+def test_collect_reads_the_same_events_from_a_table_export_as_from_query_pages(tmp_path):
+    """The export path (large ranges, docs/scale.md) on moto's ExportTableToPointInTime: the
+    same events.jsonl as the Query path, id markers and days out of range left out."""
+    from datetime import UTC, datetime
+
+    from moto import mock_aws
+
+    from functions.adapters.events_table import EventsTable
+    from functions.domain.events import to_records
+    from functions.models import EventBatch
+    from localcloud import stack
+    from pipeline.jobs import collect as job
+
+    t0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+        stack.create_storage(dynamodb, s3, "bkt", "eu-west-1", "ci")
+        table = stack.table_names("ci")["EventsTable"]
+        dynamodb.update_continuous_backups(
+            TableName=table,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        for n, device in enumerate(["dev-a", "dev-b", "dev-c"]):
+            batch = EventBatch(
+                events=[
+                    {"id": f"1-{k}", "seq": k, "gesture": "x", "t_ms": t0 + k * 3_600_000 * 12 + n,
+                     "score": 0.5, "model_version": "v1"}
+                    for k in range(6)
+                ]
+            )  # fmt: skip
+            EventsTable(dynamodb, table).put_new(
+                to_records(device, batch, datetime.now(UTC), retention_days=30)
+            )
+        outputs = {}
+        for path in ("query", "export"):
+            env = {"DATA_BUCKET": "bkt", "RUN_ID": f"r-{path}", "WORK_ROOT": str(tmp_path)}
+            env |= {"EVENTS_TABLE": table, "COLLECT_PATH": path}
+            env |= {"TIME_FROM": "2026-01-01", "TIME_TO": "2026-01-02"}
+            settings = JobSettings.from_env("collect", env)
+            result = job.collect(settings, s3, dynamodb, today=date(2026, 1, 3), export_poll_s=0.05)
+            body = s3.get_object(Bucket="bkt", Key=run_layout.raw_events_key(settings.run_id))
+            manifest = get_json(s3, "bkt", run_layout.raw_manifest_key(settings.run_id))
+            outputs[path] = (body["Body"].read(), result["events"], manifest["events"]["path"])
+        exported = [
+            k["Key"]
+            for k in s3.list_objects_v2(Bucket="bkt", Prefix="runs/r-export/raw/export/")[
+                "Contents"
+            ]
+        ]
+    query_rows, export_rows = outputs["query"][0], outputs["export"][0]
+    assert outputs["query"][1:] == (12, "query") and outputs["export"][1:] == (12, "export")
+    assert export_rows == query_rows  # same events, same order (day, fleet_key)
+    assert all(json.loads(line)["day"] <= "2026-01-02" for line in query_rows.splitlines())
+    assert exported  # the export itself stays in the run folder
+
+
+def test_collect_takes_the_export_path_above_the_threshold(monkeypatch):
+    from pipeline.jobs import collect as job
+
+    settings = JobSettings.from_env("collect", {**ENV, "EVENTS_TABLE": "t"})
+
+    class Table:
+        def __init__(self, count):
+            self.count = count
+
+        def describe_table(self, TableName):
+            return {"Table": {"ItemCount": self.count}}
+
+    days = [f"2026-01-{d:02d}" for d in range(1, 31)]
+    per_item_range = 30 / 365 / 2  # half the items are id markers
+    limit = job.EXPORT_THRESHOLD_EVENTS
+    assert job.choose_path(settings, Table(int(limit / per_item_range) - 10), days) == "query"
+    assert job.choose_path(settings, Table(int(limit / per_item_range) + 10), days) == "export"
+    forced = JobSettings.from_env("collect", {**ENV, "COLLECT_PATH": "export"})
+    assert job.choose_path(forced, Table(0), days) == "export"
+    with pytest.raises(SettingsError, match="COLLECT_PATH"):
+        JobSettings.from_env("collect", {**ENV, "COLLECT_PATH": "scan"})

@@ -18,10 +18,8 @@ from gesture.mpu6500 import MPU6500
 from gesture.outbox import Outbox
 from gesture.ring import SampleRing
 from gesture.sampler import Sampler
+from gesture.spec import CAPTURE_HZ, STEP_MS
 from gesture.uplink import Uplink
-
-CAPTURE_HZ = 100
-STEP_MS = 10
 
 
 def log(*parts):
@@ -106,6 +104,7 @@ class App:
             cfg["ota_deadline_s"],
             cfg["ota_chunk_bytes"],
             cfg["max_model_bytes"],
+            cfg["ota_wait_ms"],
         )
         cap = cfg["capture"]
         if cap["enabled"]:

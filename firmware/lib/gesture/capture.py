@@ -3,9 +3,8 @@ so they can be labelled and used for retraining; or, with a label (recording exa
 gesture, perhaps one no model knows yet), a window at each motion onset labelled so."""
 
 from gesture import units
+from gesture.spec import CAPTURE_HZ, STEP_MS
 
-CAPTURE_HZ = 100
-STEP_MS = 10
 MOTION_COUNTS = 60 * units.GYRO_LSB_PER_DPS  # |gx|+|gy|+|gz| of a motion onset (60 deg/s)
 
 

@@ -28,6 +28,7 @@ DEFAULTS = {
     "ota_period_s": 3600,
     "ota_deadline_s": 120,  # a whole model check and download, on the board's clock
     "ota_chunk_bytes": 1024,  # OTA reads at most this much per loop iteration
+    "ota_wait_ms": 20,  # ... and waits at most this long for it (keep well below loop_ms)
     "max_model_bytes": 131072,  # a release promising a bigger model file is refused
     "probation_inferences": 100,  # a new model's first inferences (5 s at 20 Hz) are its trial
     "inference_budget_ms": 20,  # a score() call slower than this counts as slow

@@ -16,9 +16,9 @@ and writes integer votes into `out` (their sum is the manifest's `score_scale`).
 
 from gesture.features import Features
 from gesture.postprocess import Debouncer
+from gesture.spec import CAPTURE_HZ
 from gesture.window import RawWindow
 
-CAPTURE_HZ = 100
 MODEL_SCHEMA = 2  # manifests of integer models; schema 1 models scored float lists
 
 

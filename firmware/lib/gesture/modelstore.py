@@ -1,27 +1,24 @@
 """The model on flash: `<dir>/manifest.json` + `<dir>/model.mpy` (or model.py), with the previous
 one kept in `<dir>.prev`. Loading imports the m2cgen module and returns its `score`.
 
-Also the device's copy of the model version format and file names (the API's
-functions.storage_layout.VERSION_PATTERN / MODEL_FILE_NAMES; tests/firmware pins the copies):
-a version is 1-64 characters of A-Z a-z 0-9 . _ - (no ':' or '/': it names folders and keys).
+The model version format and file names are gesture.spec's (the API keeps pinned copies:
+functions.storage_layout.VERSION_PATTERN / MODEL_FILE_NAMES).
 """
 
 import json
 import sys
 
 from gesture import storage
+from gesture.spec import MANIFEST_FILE, MODEL_FILES, VERSION_CHARS, VERSION_MAX  # noqa: F401
 
 MODULE = "model"
-MODEL_FILES = ("model.mpy", "model.py")
-VERSION_MAX = 64
-_VERSION_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 
 def valid_version(version):
     """True if `version` is a model version the API accepts (see the module docstring)."""
     if not isinstance(version, str) or not 0 < len(version) <= VERSION_MAX:
         return False
-    return all(ch in _VERSION_CHARS for ch in version)
+    return all(ch in VERSION_CHARS for ch in version)
 
 
 class ModelError(Exception):
@@ -30,7 +27,7 @@ class ModelError(Exception):
 
 def read_manifest(directory):
     try:
-        with open(directory + "/manifest.json") as f:
+        with open(directory + "/" + MANIFEST_FILE) as f:
             return json.load(f)
     except (OSError, ValueError) as exc:
         raise ModelError(f"{directory}: no readable manifest.json ({exc})") from None

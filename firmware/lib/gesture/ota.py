@@ -1,7 +1,8 @@
 """Model updates over the air, one bounded step per main-loop iteration.
 
 `begin(now, version)` starts a check; `step(now)` then does one piece of work (connect, or one
-read of at most `chunk` bytes) and returns (manifest, score) once a new model is installed.
+read of at most `chunk` bytes, waiting at most `wait_ms` for it) and returns (manifest, score)
+once a new model is installed.
 GET /model -> the release is validated before anything touches flash (version format, file
 name, sha256 and size given by the release and equal in its manifest, size within
 `max_bytes` and the free flash) -> the file streams into `<model_dir>.new/` with a running
@@ -96,6 +97,7 @@ class Ota:
         deadline_s=120,
         chunk=1024,
         max_bytes=131072,
+        wait_ms=20,
     ):
         self.url = api_url.rstrip("/") + "/model"
         self.headers = {"x-api-key": api_key}
@@ -106,6 +108,7 @@ class Ota:
         self.timeout_s = timeout_s
         self.deadline_ms = int(deadline_s * 1000)
         self.chunk = chunk
+        self.wait_ms = wait_ms  # the longest one step waits for data to arrive
         self.max_bytes = max_bytes
         self.busy = False
         self.steps = 0
@@ -168,7 +171,8 @@ class Ota:
             on_head,
             max_bytes if max_bytes is not None else MAX_RELEASE_BYTES,
             self.chunk,
-            timeout_s=self.timeout_s,
+            self.wait_ms,
+            self.timeout_s,
         )
 
     # -- GET /model --------------------------------------------------------------------

@@ -91,10 +91,13 @@ class Scorer:
         """All on "idle" (no class can reach a threshold): in `out` if the model writes there."""
         if out is None:
             return self._idle
-        if len(out) == self.n:  # the Detector's own list; a model cannot change its length
-            for c in range(self.n):
-                out[c] = 0
-            out[self.idle] = self.scale
+        while len(out) > self.n:  # the Detector's own list: give it back its length
+            out.pop()
+        while len(out) < self.n:
+            out.append(0)
+        for c in range(self.n):
+            out[c] = 0
+        out[self.idle] = self.scale
         return out
 
     def _judge(self, fault):

@@ -13,6 +13,8 @@ except ImportError:
         return x
 
 
+from gesture.spec import SIGNALS  # noqa: F401  (the order of the conversions below)
+
 ACC_LSB_PER_G = const(16384)
 GYRO_LSB_PER_DPS = const(131)
 G = 9.80665
@@ -21,7 +23,6 @@ INT16_MAX = const(32767)
 
 ACC_SI_PER_LSB = G / ACC_LSB_PER_G  # m/s^2 per count
 GYRO_SI_PER_LSB = 1.0 / GYRO_LSB_PER_DPS  # deg/s per count
-SIGNALS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 # Scale from counts to SI per signal, in SIGNALS order.
 SI_PER_LSB = (
     ACC_SI_PER_LSB,

@@ -178,3 +178,16 @@ def test_the_guard_allocates_nothing_for_an_integer_model():
     finally:
         micropython.heap_unlock()
     assert out == [90, 10, 0, 0] and s.inferences == 4 and s.errors == 0
+
+
+def test_a_model_that_changes_the_length_of_its_list_gets_it_back():
+    def grows(w, b, f, out):
+        out.append(7)
+
+    def shrinks(w, b, f, out):
+        out.pop()
+
+    for score in (grows, shrinks):
+        s = probation.Scorer(score, CLASSES, 1000, 5, scale=100)
+        out = [0, 0, 0, 0]
+        assert s(bytearray(4), 0, [0], out) == [100, 0, 0, 0] and s.failed is not None

@@ -1,0 +1,84 @@
+"""Every device fact has one home, gesture.spec; the Lambda package's copies are pinned to it,
+and no new copy of a literal creeps in elsewhere."""
+
+import re
+import string
+import subprocess
+from pathlib import Path
+
+from gesture import spec
+from pydantic import TypeAdapter, ValidationError
+
+from functions import storage_layout
+from functions.models.common import Version
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def versions_to_try() -> list[str]:
+    ok = ["a", "v1.2_3-x", "A" * spec.VERSION_MAX, spec.VERSION_CHARS[: spec.VERSION_MAX]]
+    bad = ["", "A" * (spec.VERSION_MAX + 1), "v1\n", "a b", "../x", "a:b", "a/b"]
+    bad += [c for c in string.printable if c not in spec.VERSION_CHARS]
+    return ok + bad
+
+
+def spec_accepts(value: str) -> bool:
+    return 0 < len(value) <= spec.VERSION_MAX and all(c in spec.VERSION_CHARS for c in value)
+
+
+def test_the_lambda_packages_copies_are_the_specs():
+    assert storage_layout.MODEL_FILE_NAMES == spec.MODEL_FILES
+    assert storage_layout.MANIFEST_NAME == spec.MANIFEST_FILE
+    for value in versions_to_try():
+        assert bool(re.fullmatch(storage_layout.VERSION_PATTERN, value)) == spec_accepts(value)
+        try:
+            TypeAdapter(Version).validate_python(value)
+            api = True
+        except ValidationError:
+            api = False
+        assert api == spec_accepts(value), repr(value)
+
+
+def test_the_step_is_the_capture_rate():
+    assert spec.STEP_MS * spec.CAPTURE_HZ == 1000
+
+
+# Files that still spell a model-folder file name out; shrink this list, never grow it.
+STILL_SPELLED_OUT = {
+    "training/pipeline.py",  # writes the model folder (intinf and vocab edit it today)
+    "training/export.py",
+    "training/detect.py",
+    "training/report.py",
+    "local_handlers/_runner.py",
+    "benchmarks/firmware_device.py",
+    "benchmarks/training_model.py",
+    "pipeline/promotion.py",
+    "functions/models/release.py",  # the API's Literal of the file names (pinned above)
+}
+FACTS = [
+    (r"^\s*(CAPTURE_HZ|STEP_MS|CAPTURE_STEP_MS)\s*=\s*[\d(]", "the capture rate/step"),
+    (r"^\s*SIGNALS\s*=\s*[(\[]", "the signal order"),
+    (r"\"(manifest\.json|model\.mpy|model\.py|vectors\.json)\"", "a model-folder file name"),
+]
+
+
+def test_no_new_copy_of_a_device_fact():
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    homes = {"firmware/lib/gesture/spec.py", "functions/storage_layout.py"}
+    found = []
+    for name in files:
+        if name in homes or name.startswith("tests/") or not (REPO / name).is_file():
+            continue
+        for number, line in enumerate((REPO / name).read_text().splitlines(), 1):
+            for pattern, fact in FACTS:
+                if re.search(pattern, line) and not (
+                    fact == "a model-folder file name" and name in STILL_SPELLED_OUT
+                ):
+                    found.append(f"{name}:{number}: {fact} belongs in gesture.spec: {line.strip()}")
+    assert not found, "\n".join(found)
