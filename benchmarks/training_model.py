@@ -10,8 +10,9 @@ side by side in one micropython run (features + model.score per window, both in 
 integer chain; fastest of 5
 alternating runs). Robustness: both models (ours as evaluated, i.e. the fit that never saw the
 test groups) scored again on fixed perturbed copies of the test streams (sensor noise, the device
-tilted 10/20 deg about x or y, motion 0.8x/1.2x around rest), saturated and quantised like the
-sensor; deterministic. `--write` replaces the `## Training` section of BENCHMARKS.md.
+tilted 10/20/30 deg about x, y or z, gestures 0.8x/1.25x as long, motion 0.8x/1.2x around rest),
+saturated and quantised like the sensor; deterministic. `--write` replaces the `## Training`
+section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ NOISE_SI = np.array([0.2, 0.2, 0.2, 2.0, 2.0, 2.0])  # m/s^2, deg/s: ~4x/7x the 
 NOISE_SEED = 0
 PERTURBATIONS = {  # name: (kind, value); tilt turns acc and gyro together about a device axis
     "noise": ("noise", None),
-    "tilt 10° about x": ("tilt", ((1, 0, 0), 10)),
-    "tilt 20° about x": ("tilt", ((1, 0, 0), 20)),
-    "tilt 10° about y": ("tilt", ((0, 1, 0), 10)),
-    "tilt 20° about y": ("tilt", ((0, 1, 0), 20)),
+    **{
+        f"tilt {deg}° about {name}": ("tilt", (axis, deg))
+        for name, axis in (("x", (1, 0, 0)), ("y", (0, 1, 0)), ("z", (0, 0, 1)))
+        for deg in (10, 20, 30)
+    },
+    "tempo 0.8x (faster)": ("tempo", 0.8),
+    "tempo 1.25x (slower)": ("tempo", 1.25),
     "amplitude 0.8": ("amplitude", 0.8),
     "amplitude 1.2": ("amplitude", 1.2),
 }
@@ -94,7 +98,7 @@ def original_model(result, params):
     """RF 4 trees on the dev groups' seed windows, as the original project trained it."""
     from sklearn.ensemble import RandomForestClassifier
 
-    from training.featurize import CLASSES, features
+    from training.featurize import features
     from training.rawunits import si_to_counts
     from training.seed_data import LABEL_NAMES, load_seed_windows, recover_timelines
     from training.selection import spec_of
@@ -106,20 +110,21 @@ def original_model(result, params):
     spec = spec_of(candidate)
     step = 20 // spec.rate_hz
     x = features(si_to_counts(seed.windows[rows][:, ::step]), spec)
-    y = np.array([CLASSES.index(LABEL_NAMES[k]) for k in seed.label[rows]])
+    classes = result.manifest.classes
+    y = np.array([classes.index(LABEL_NAMES[k]) for k in seed.label[rows]])
     est = RandomForestClassifier(n_estimators=4, random_state=params.seed, n_jobs=2).fit(x, y)
     return est, spec
 
 
 def evaluate_original(est, spec, result, params, streams=None):
     from training.calibration import evaluate
-    from training.featurize import CLASSES
     from training.selection import score_streams
 
+    classes = result.manifest.classes
     streams = streams if streams is not None else [s.stream for s in result.test_scored]
-    scored = score_streams(est, streams, spec)
+    scored = score_streams(est, streams, spec, classes)
     pp = ORIGINAL_POSTPROCESS | {"time_offset": 50}  # window centre
-    return evaluate(scored, list(CLASSES), pp, params.tolerance_ms)
+    return evaluate(scored, list(classes), pp, params.tolerance_ms)
 
 
 def perturbed(streams, kind: str, value):
@@ -128,10 +133,11 @@ def perturbed(streams, kind: str, value):
     from dataclasses import replace
 
     from training.augment import rotate, rotation_matrix, saturate
+    from training.recordings import Event
 
     out = []
     for i, s in enumerate(streams):
-        x = s.samples
+        x, events, ignore = s.samples, s.events, s.ignore
         if kind == "noise":
             rng = np.random.default_rng([NOISE_SEED, i])
             x = x + rng.normal(size=x.shape) * NOISE_SI
@@ -140,24 +146,30 @@ def perturbed(streams, kind: str, value):
         elif kind == "amplitude":
             rest = np.median(x, axis=0)
             x = rest + (x - rest) * value
-        out.append(replace(s, samples=saturate(x)))
+        elif kind == "tempo":  # everything `value` times as long (resampled), events with it
+            src = np.linspace(0, len(x) - 1, round(len(x) * value))
+            x = np.stack([np.interp(src, np.arange(len(x)), x[:, k]) for k in range(6)], 1)
+            events = [Event(round(e.start_ms * value), round(e.end_ms * value), e.gesture)
+                      for e in events]  # fmt: skip
+            ignore = [(round(lo * value), round(hi * value)) for lo, hi in ignore]
+        out.append(replace(s, samples=saturate(x), events=events, ignore=ignore))
     return out
 
 
 def robustness(result, est, spec, params) -> list[tuple[str, object, object]]:
     """(perturbation, our score, original-style score) on perturbed held-out test streams."""
     from training.calibration import evaluate
-    from training.featurize import CLASSES
     from training.selection import score_streams
 
+    classes = result.manifest.classes
     streams = [s.stream for s in result.test_scored]
     ours = result.evaluated if result.evaluated is not None else result.estimator
     pp = result.manifest.postprocess.model_dump()
     rows = []
     for name, (kind, value) in PERTURBATIONS.items():
         pert = perturbed(streams, kind, value)
-        mine = evaluate(score_streams(ours, pert, result.selected.spec), list(CLASSES), pp,
-                        params.tolerance_ms)  # fmt: skip
+        mine = evaluate(score_streams(ours, pert, result.selected.spec, classes), list(classes),
+                        pp, params.tolerance_ms)  # fmt: skip
         rows.append((name, mine, evaluate_original(est, spec, result, params, pert)))
     return rows
 
@@ -257,7 +269,8 @@ def run(extra_seeds: list[int]) -> str:
         "",
         "Robustness: F1 (idle false events) on the same test streams, perturbed: sensor noise",
         f"(sd {NOISE_SI[0]} m/s², {NOISE_SI[3]} °/s), tilted (acc and gyro turned together),",
-        "the motion scaled around rest; clipped to ±2 g / ±250 °/s and quantised like the sensor.",
+        "replayed 0.8x or 1.25x as long (tempo), the motion scaled around rest; clipped to ±2 g /",
+        "±250 °/s and quantised like the sensor.",
         "Ours: the evaluated fit; training copies are tilted up to "
         f"{params.augment.rotation_deg:g}°.",
         "",

@@ -181,7 +181,7 @@ class LambdaHandler:
 
 
 def count_by_gesture(name: str, records: list[dict]) -> None:
-    """Count records per gesture as `<name>_<gesture>` (e.g. Accepted_circle, Duplicates_x)."""
+    """Count records per gesture as `<name>_<gesture>` (e.g. Accepted_<gesture>)."""
     for gesture, count in Counter(record["gesture"] for record in records).items():
         metrics.add_metric(name=f"{name}_{gesture}", unit=MetricUnit.Count, value=count)
 

@@ -7,7 +7,7 @@ and stores none of the batch."""
 
 from functions import wiring
 from functions.api import Request, Route, count_by_gesture, endpoint
-from functions.domain import devices, events
+from functions.domain import devices, events, vocabulary
 from functions.models.events import EventBatch, EventsAccepted
 from functions.settings import get_settings
 
@@ -25,6 +25,9 @@ def handler(request: Request) -> EventsAccepted:
     batch: EventBatch = request.body
     device_id = devices.writer(request.device, batch.device_id)
     settings = get_settings()
+    names = [(f"events[{i}].gesture", e.gesture) for i, e in enumerate(batch.events)]
+    known = wiring.vocabulary().known({name for _, name in names})
+    vocabulary.check_known(names, known)
     events.check_times(
         batch, request.now_ms, settings.max_event_age_days, settings.max_clock_skew_s
     )

@@ -12,6 +12,9 @@ Models (written by the pipeline or LocalCloud.publish_model):
     models/<version>/manifest.json, model.py, model.mpy, report.html, vectors.json, ...
     models/current.json = {"schema": 1, "version": "<version>", "prefix": "models/<version>/"}
     The pointer is written last, so a reader never sees a version whose files are missing.
+    models/vocabulary.json = {"schema": 1, "gestures": [...], "versions": {"<version>": [...]}}
+    The gestures of every published version (functions/domain/vocabulary.py), written before
+    the pointer: what POST /events accepts.
 
 Pipeline run records (written by the pipeline's jobs, pipeline/run_layout.py builds the keys;
 read by GET /models for the dashboard):
@@ -27,6 +30,7 @@ from datetime import UTC, datetime
 RAW_SAMPLES_PREFIX = "raw/samples/"
 MODELS_PREFIX = "models/"
 CURRENT_MODEL_KEY = "models/current.json"
+VOCABULARY_KEY = "models/vocabulary.json"
 MODEL_FILE_NAMES = ("model.mpy", "model.py")
 MANIFEST_NAME = "manifest.json"
 RUNS_PREFIX = "runs/"

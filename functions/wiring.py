@@ -7,7 +7,7 @@ from functools import cache
 import botocore.session
 from botocore.config import Config
 
-from functions.adapters.data_bucket import ModelStore, RunRecords, SamplesBucket
+from functions.adapters.data_bucket import ModelStore, RunRecords, SamplesBucket, VocabularyCache
 from functions.adapters.events_table import EventsTable
 from functions.adapters.records_table import DevicesTable, TelemetryTable
 from functions.settings import get_settings
@@ -61,8 +61,25 @@ def run_records() -> RunRecords:
     return RunRecords(s3(), get_settings().data_bucket)
 
 
+@cache
+def vocabulary() -> VocabularyCache:
+    """The fleet's gestures, cached for the life of the warm Lambda (refreshed on a miss)."""
+    return VocabularyCache(models().vocabulary, get_settings().vocabulary_refresh_s)
+
+
 def reset() -> None:
     """Forget settings, clients and caches (tests and the local API switch environments)."""
-    factories = (_session, dynamodb, s3, devices, events, telemetry, samples, models, run_records)
+    factories = (
+        _session,
+        dynamodb,
+        s3,
+        devices,
+        events,
+        telemetry,
+        samples,
+        models,
+        run_records,
+        vocabulary,
+    )
     for factory in (*factories, get_settings):
         factory.cache_clear()

@@ -1,18 +1,23 @@
-"""`gesture-stack demo`: the whole system, locally, on embedded defaults.
+"""`gesture-stack demo`: the whole system, locally, on embedded defaults; a device learns a
+gesture no model knew.
 
 1. data      synthetic 100 Hz recordings with ground truth (training/synthetic.py)
-2. train     the training pipeline writes a model folder (manifest, .py, .mpy, report)
+2. train     the first model, on circle, x and y (a model folder: manifest, .py, .mpy, report)
 3. detect    the device's detection chain under CPython on a recording it never saw
 4. device    on the local cloud (`gesture-stack up`'s, state in build/demo/cloud): the device
              is provisioned as `gesture-stack devices add` does it, then the firmware under the
              real `micropython` binary replays that recording against it; the demo reads the
              stored events back through GET /events
-5. pipeline  the local cloud's Step Functions machines (main -> collect, retrain); collect
-             exports what the device sent, retrain promotes a model only if it beats the
-             current one
-6. ota       the device boots again and fetches the model the cloud serves
-7. page      build/demo/index.html: what ran, the numbers, links to the model report, the
-             dashboard and its screenshot
+5. capture   the device records a new gesture (shake) in capture mode: a window labelled
+             "shake" at each motion onset goes to POST /samples, a name no model knows yet
+6. pipeline  the local cloud's Step Functions machines (main -> collect, retrain); collect
+             exports what the device sent, retrain trains on the union of vocabularies and the
+             gate promotes the candidate because it adds shake without losing F1 on circle, x
+             or y (the promotion record says so)
+7. ota       the device boots, installs the new model over the air, detects shake in a fresh
+             recording and reports its new vocabulary in telemetry
+8. page      build/demo/index.html: what ran, the promotion, the new gesture's events, links to
+             the first model's report, the dashboard and its screenshot
 
 Each step says what it did; the page is the place to look afterwards.
 """
@@ -37,13 +42,19 @@ DEFAULT_OUT = Path("build") / "demo"
 DEMO_DEVICE = "demo-device-1"
 TRAIN_SEED = 100
 DEMO_SEED = 7777  # the recording the device replays: never seen by training
+NEW_GESTURE = "shake"  # what the device learns: the synthetic generator knows its shape
+CAPTURE_SEED = 4242  # the session in which the device records examples of it
+FRESH_SEED = 8888  # the recording after the update: old gestures and the new one
 
 
 @dataclass
 class DemoRun:
     out: Path
     grid: str
+    retrain_grid: str = "compact"
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # step, status, summary
+    promotion: str = ""
+    new_events: list[dict] = field(default_factory=list)
     dashboard_url: str = ""
     up_command: str = ""
     screenshot: Path | None = None
@@ -58,7 +69,8 @@ def register(subparsers) -> None:
         "demo", help="run the whole system locally (what `make demo` runs)", description=__doc__
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
-    parser.add_argument("--grid", default="tiny", help="training grid (training/params.yml)")
+    parser.add_argument("--grid", default="tiny", help="first model's grid (training/params.yml)")
+    parser.add_argument("--retrain-grid", default="compact", help="the pipeline's retrain grid")
     parser.set_defaults(func=run)
 
 
@@ -66,33 +78,45 @@ def banner(text: str) -> None:
     print(f"\n== {text} ==", flush=True)
 
 
-def make_data(demo: DemoRun) -> tuple[Path, Path]:
+def make_data(demo: DemoRun) -> tuple[Path, Path, Path, Path]:
     from training.recordings import write_recording
-    from training.synthetic import generate_dataset, generate_recording
+    from training.synthetic import DEFAULT_GESTURES, generate_dataset, generate_recording
 
-    banner("1/7 synthetic data")
-    train_dir = demo.out / "data" / "train"
+    banner("1/8 synthetic data")
+    data = demo.out / "data"
+    train_dir = data / "train"
     paths = generate_dataset(train_dir, seed=TRAIN_SEED, count=6, duration_s=60)
     samples, events = generate_recording(DEMO_SEED, 90)
-    recording = write_recording(demo.out / "data" / "demo-recording.csv", samples, events)
+    recording = write_recording(data / "demo-recording.csv", samples, events)
+    # a session of examples: the user performs the new gesture, nothing else
+    new, new_events = generate_recording(CAPTURE_SEED, 180, gestures=(NEW_GESTURE,), handling=False)
+    session = write_recording(data / f"capture-{NEW_GESTURE}.csv", new, new_events)
+    fresh, fresh_events = generate_recording(
+        FRESH_SEED, 90, gestures=(*DEFAULT_GESTURES, NEW_GESTURE)
+    )
+    after = write_recording(data / "after-update.csv", fresh, fresh_events)
     demo.step(
         "data",
         f"{len(paths)} training recordings in {train_dir}; demo recording {recording.name} "
-        f"({len(samples) / 100:.0f} s, {len(events)} true gestures)",
+        f"({len(samples) / 100:.0f} s, {len(events)} true gestures); a {NEW_GESTURE} session "
+        f"({len(new_events)} examples) and a recording for after the update "
+        f"({sum(e.gesture == NEW_GESTURE for e in fresh_events)} of "
+        f"{len(fresh_events)} gestures are {NEW_GESTURE})",
     )
-    return train_dir, recording
+    return train_dir, recording, session, after
 
 
 def train_model(demo: DemoRun, train_dir: Path) -> Path:
     from training.pipeline import train
 
-    banner("2/7 train")
+    banner("2/8 train")
     model = demo.out / "model"
     result = train(train_dir, model, demo.grid, layers=demo.out / "layers", progress=print)
     test = result.manifest.metrics["test"]
     demo.step(
         "train",
-        f"model {result.manifest.version}: held-out event F1 {test['f1']:.3f}, "
+        f"model {result.manifest.version} knows {', '.join(result.manifest.classes[1:])}: "
+        f"held-out event F1 {test['f1']:.3f}, "
         f"{result.manifest.files['model.mpy'].bytes} B .mpy, report {model / 'report.html'}",
     )
     return model
@@ -103,7 +127,7 @@ def detect_on_host(demo: DemoRun, model: Path, recording: Path) -> list[dict]:
     from training.evaluation import Detection, score_events
     from training.recordings import labels_path_for, read_labels, read_recording
 
-    banner("3/7 detect (CPython, the device's chain)")
+    banner("3/8 detect (CPython, the device's chain)")
     samples = read_recording(recording)
     events = detect_samples(model, samples)
     for event in events:
@@ -147,7 +171,7 @@ def run_device(demo: DemoRun, recording: Path, *options: str) -> int:
 
 def device_against_api(demo: DemoRun, api, key: str, model: Path, recording: Path, expected):
 
-    banner("4/7 device (firmware under micropython) -> the local cloud (API Gateway, moto)")
+    banner("4/8 device (firmware under micropython) -> the local cloud (API Gateway, moto)")
     version = api.publish_model(model)
     print(f"local cloud at {api.url}; model {version} published; {DEMO_DEVICE} provisioned")
     code = run_device(demo, recording, "--drain-s", "20", "--capture")
@@ -176,14 +200,43 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
             return items
 
 
+def record_new_gesture(demo: DemoRun, session: Path) -> int:
+    """The device in capture mode with a label: a window per motion onset, labelled shake."""
+    banner(f"5/8 capture: the device records examples of {NEW_GESTURE!r}, a gesture no model knows")
+    code = run_device(demo, session, "--label", NEW_GESTURE, "--drain-s", "30")
+    labelled = stored_windows(DEMO_DEVICE).get(NEW_GESTURE, 0)
+    demo.step(
+        "capture",
+        f"firmware exit {code}; {labelled} windows labelled {NEW_GESTURE!r} accepted by "
+        "POST /samples into the raw layer",
+        _ok(code == 0 and labelled >= 10),
+    )
+    return labelled
+
+
+def stored_windows(device_id: str) -> dict[str, int]:
+    """Windows of a device in the raw layer, counted by label."""
+    from functions import storage_layout, wiring
+    from functions.settings import get_settings
+
+    bucket, s3, counts = get_settings().data_bucket, wiring.s3(), {}
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=storage_layout.raw_samples_prefix(device_id)
+    )
+    for item in (i for page in pages for i in page.get("Contents", [])):
+        label = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())["label"]
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
 def run_pipeline(demo: DemoRun, cloud) -> dict:
     from localcloud.stepfunctions import LocalPipeline
 
-    banner("5/7 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
+    banner("6/8 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
     payload = {
         "run_data_collect": True,
         "run_data_process": True,
-        "training": {"grid": demo.grid, "recordings": 4, "duration_s": 60},
+        "training": {"grid": demo.retrain_grid, "recordings": 6, "duration_s": 60},
     }
     # On the local cloud: collect exports what the device just sent.
     with LocalPipeline(endpoint=cloud.url) as pipeline:
@@ -191,26 +244,46 @@ def run_pipeline(demo: DemoRun, cloud) -> dict:
     output = result.output or {}
     collected = output.get("collect", {}).get("output", {}).get("result", {})
     retrained = output.get("retrain", {}).get("output", {}).get("result", {})
+    demo.promotion = retrained.get("reason", "")
     demo.step(
         "pipeline",
         f"main {result.status}; collect exported {collected.get('events', '?')} events and "
         f"{collected.get('windows', '?')} windows; "
-        f"retrain: {retrained.get('reason', result.error)}",
-        _ok(result.status == "SUCCEEDED"),
+        f"retrain: {'promoted' if retrained.get('promoted') else 'kept the current model'}: "
+        f"{retrained.get('reason', result.error)}",
+        _ok(result.status == "SUCCEEDED" and bool(retrained.get("promoted"))),
     )
     return retrained
 
 
-def device_update(demo: DemoRun, recording: Path, retrained: dict) -> None:
+def device_update(demo: DemoRun, cloud, key: str, recording: Path, retrained: dict) -> None:
+    from functions import wiring
+    from training.recordings import labels_path_for, read_labels
 
-    banner("6/7 over-the-air update (the device fetches GET /model at boot)")
-    code = run_device(demo, recording, "--drain-s", "5")
+    banner("7/8 over-the-air update (GET /model at boot), then a fresh recording")
+    before = {(e["seq"], e["t_ms"]) for e in query_events(cloud.url, key, DEMO_DEVICE)}
+    code = run_device(demo, recording, "--drain-s", "20")
     running = json.loads((demo.out / "device" / "model" / spec.MANIFEST_FILE).read_text())
     current = retrained.get("current_version")
+    fresh = [e for e in query_events(cloud.url, key, DEMO_DEVICE)
+             if (e["seq"], e["t_ms"]) not in before]  # fmt: skip
+    demo.new_events = [e for e in fresh if e["gesture"] == NEW_GESTURE]
+    truth = sum(e.gesture == NEW_GESTURE for e in read_labels(labels_path_for(recording)))
+    beats = wiring.telemetry().latest(DEMO_DEVICE, limit=1)
+    reported = beats[0].get("gestures") if beats else None
     demo.step(
         "ota",
-        f"device now runs model {running['version']} (current in the cloud: {current})",
-        _ok(code == 0 and running["version"] == current),
+        f"device now runs model {running['version']} (current in the cloud: {current}), "
+        f"which knows {', '.join(running['classes'][1:])}; in the fresh recording it detected "
+        f"{len(demo.new_events)} {NEW_GESTURE} events ({truth} performed) among {len(fresh)}; "
+        f"its telemetry reports the vocabulary {reported}",
+        _ok(
+            code == 0
+            and running["version"] == current
+            and NEW_GESTURE in running["classes"]
+            and len(demo.new_events) >= truth // 2 > 0
+            and NEW_GESTURE in (reported or [])
+        ),
     )
 
 
@@ -235,7 +308,7 @@ def dashboard_screenshot(demo: DemoRun, url: str) -> Path | None:
 
 
 def write_page(demo: DemoRun) -> Path:
-    banner("7/7 page")
+    banner("8/8 page")
     rows = "\n".join(
         f"<tr><td>{html.escape(n)}</td><td class={s.lower()}>{html.escape(s)}</td>"
         f"<td>{html.escape(t)}</td></tr>"
@@ -247,8 +320,17 @@ def write_page(demo: DemoRun) -> Path:
         "<style>body{font:15px system-ui;margin:2em}td{padding:.3em .8em;border-bottom:1px solid"
         " #ddd}.ok{color:#080}.failed{color:#c00}</style>"
         "<h1>gesture-stack demo</h1><table><tr><th>step<th>status<th>what happened</tr>"
-        f"{rows}</table><p><a href=model/report.html>model report</a> (timelines, confusion "
-        "matrix, size and inference time)</p>"
+        f"{rows}</table>"
+        f"<h2>Promotion</h2><p>{html.escape(demo.promotion)}</p>"
+        f"<h2>The new gesture's events ({NEW_GESTURE}), from the device after the update</h2>"
+        "<table><tr><th>t_ms<th>gesture<th>score<th>model</tr>"
+        + "".join(
+            f"<tr><td>{e['t_ms']}<td>{html.escape(e['gesture'])}<td>{e['score']:.2f}"
+            f"<td>{html.escape(e['model_version'])}</tr>"
+            for e in demo.new_events
+        )
+        + "</table><p><a href=model/report.html>first model's report</a> (timelines, "
+        "confusion matrix, size and inference time)</p>"
         f"<p><a href={html.escape(demo.dashboard_url)}>dashboard</a> (live while "
         f"<code>{html.escape(demo.up_command)}</code> runs)"
         + (
@@ -266,19 +348,20 @@ def run(args: argparse.Namespace) -> int:
     from localcloud.server import LocalCloud
 
     started = time.perf_counter()
-    demo = DemoRun(out=args.out, grid=args.grid)
+    demo = DemoRun(out=args.out, grid=args.grid, retrain_grid=args.retrain_grid)
     demo.out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(demo.out / "device", ignore_errors=True)  # a new device: empty flash
     state = demo.out / "cloud"
     shutil.rmtree(state, ignore_errors=True)  # and a new cloud
-    train_dir, recording = make_data(demo)
+    train_dir, recording, session, after = make_data(demo)
     model = train_model(demo, train_dir)
     expected = detect_on_host(demo, model, recording)
     with LocalCloud(port=0, state=state) as cloud:
         key = provision_device(demo, cloud)
         device_against_api(demo, cloud, key, model, recording, expected)
+        record_new_gesture(demo, session)
         retrained = run_pipeline(demo, cloud)
-        device_update(demo, recording, retrained)
+        device_update(demo, cloud, key, after, retrained)
         demo.screenshot = dashboard_screenshot(demo, cloud.url + "/")
     demo.up_command = f".venv/bin/gesture-stack up --state {state}"
     demo.dashboard_url = "http://127.0.0.1:8000/"

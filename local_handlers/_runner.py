@@ -1,11 +1,11 @@
 """Shared by local_handlers/<function>.py: run a real handler on sample API Gateway events.
 
 By default against an in-process moto AWS with the tables and bucket of infra/storage.yml and
-the sample devices of events/devices.json (plus a tiny demo model for `model` and `releases`,
-the sample batch already stored for `query` and `counts`, the sample heartbeat for `devices`);
-with --endpoint URL against the local cloud of `gesture-stack up` (the sample devices are
-registered there); with --aws (or AWS_ENDPOINT_URL set) against the account or endpoint your
-AWS settings point at (nothing is created there).
+the sample devices of events/devices.json (plus a tiny demo model, whose classes are the sample
+events' gestures, the sample batch already stored for `query` and `counts`, the sample
+heartbeat for `devices`); with --endpoint URL against the local cloud of `gesture-stack up`
+(the sample devices are registered there); with --aws (or AWS_ENDPOINT_URL set) against the
+account or endpoint your AWS settings point at (nothing is created there).
 Handler logs and metrics go to stderr; each response is printed to stdout as JSON.
 """
 
@@ -39,20 +39,29 @@ def seed_devices() -> None:
         wiring.devices().register(entry["api_key_id"], device)
 
 
+def sample_gestures() -> list[str]:
+    """The gestures the sample batch (events/ingest/valid.json) names."""
+    event = json.loads((EVENTS_DIR / "ingest" / "valid.json").read_text())
+    return sorted({e["gesture"] for e in json.loads(event["body"])["events"]})
+
+
 def publish_demo_model() -> str:
-    """Make a tiny placeholder model current so GET /model has something to serve."""
+    """Make a tiny placeholder model current so GET /model has something to serve and the
+    fleet's vocabulary holds the sample events' gestures."""
     from functions import wiring
 
+    classes = ["idle", *sample_gestures()]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        source = b"def score(input):\n    return [1.0, 0.0, 0.0, 0.0]\n"
+        proba = [1.0] + [0.0] * (len(classes) - 1)
+        source = f"def score(input):\n    return {proba}\n".encode()
         (folder / "model.py").write_bytes(source)
         (folder / "model.mpy").write_bytes(b"M\x06demo")
         files = {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in (("model.py", source), ("model.mpy", b"M\x06demo"))
         }
-        manifest = {"schema": 1, "version": DEMO_MODEL_VERSION, "files": files}
+        manifest = {"schema": 1, "version": DEMO_MODEL_VERSION, "classes": classes, "files": files}
         (folder / "manifest.json").write_text(json.dumps(manifest))
         return wiring.models().publish(folder)
 
@@ -125,8 +134,7 @@ def run(function: str, argv: list[str] | None = None) -> int:
             seed_devices()  # the sample events' key ids, so their device is known there
         if not aws:
             seed_devices()
-            if function in ("model", "releases"):
-                publish_demo_model()
+            publish_demo_model()  # also: the sample events' gestures are known
             if function in ("query", "counts"):
                 seed_events()
             if function == "devices":

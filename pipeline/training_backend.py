@@ -13,12 +13,17 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from functions.storage_layout import parse_raw_sample_key
 from pipeline import run_input
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
-DENSE_GAP_S = (0.5, 1.5)  # seconds between gestures in the dense evaluation streams
+DENSE_GAP_S = (0.5, 1.5)  # seconds between gestures in the dense (quick succession) streams
+DENSE_SEED_OFFSET = 100  # dense recordings' seeds (and file names) follow the spaced ones
+HELD_DEG = (10.0, 30.0)  # held-differently copies: turned by this much about a random axis
+HELD_NOISE_SI = (0.15, 0.15, 0.15, 1.5, 1.5, 1.5)  # and noisier (m/s^2, deg/s)
 
 
 class TrainingBackend(Protocol):
@@ -55,6 +60,38 @@ def raw_layer_copy(windows_jsonl: Path, folder: Path) -> int:
     return count
 
 
+def synthetic_gestures(params: dict) -> tuple[str, ...]:
+    """The gestures of `params` the synthetic generator can make (its default set if none)."""
+    from training.synthetic import DEFAULT_GESTURES, SHAPES
+
+    given = params.get("gestures") or DEFAULT_GESTURES
+    return tuple(g for g in sorted(given) if g in SHAPES) or DEFAULT_GESTURES
+
+
+def synthetic_set(
+    folder: Path, seed: int, count: int, duration_s: float, gestures, copies: int | None = None
+) -> list[Path]:
+    """`count` labelled recordings, half spaced (with handling), half in quick succession,
+    then `copies` (default half) of them again as a device held 10-30 deg off and noisier
+    (`held-<name>`); all in `folder` itself: a folder of recordings, not of clips."""
+    from training.augment import held_differently
+    from training.recordings import labels_path_for, read_labels, read_recording, write_recording
+    from training.synthetic import generate_dataset
+
+    spaced = generate_dataset(folder, seed, (count + 1) // 2, duration_s, gestures=gestures)
+    dense = generate_dataset(folder, seed + DENSE_SEED_OFFSET, count // 2, duration_s,
+                             gestures=gestures, gap_s=DENSE_GAP_S)  # fmt: skip
+    paths = spaced + dense
+    held = []
+    for k, path in enumerate(paths[: count // 2 if copies is None else copies]):
+        samples = read_recording(path)
+        turned = held_differently(samples[:, :6], seed + 200 + k, HELD_DEG, HELD_NOISE_SI)
+        out = folder / f"held-{path.stem}.csv"
+        events = read_labels(labels_path_for(path))
+        held.append(write_recording(out, np.concatenate([turned, samples[:, 6:]], 1), events))
+    return paths + held
+
+
 def load_backend(spec: str | None = None) -> TrainingBackend:
     spec = spec or os.environ.get("PIPELINE_TRAINING_BACKEND") or DEFAULT_BACKEND
     module_name, _, attr = spec.partition(":")
@@ -66,17 +103,28 @@ def load_backend(spec: str | None = None) -> TrainingBackend:
 class GestureTraining:
     """training/: the grid search on labelled recordings, event scoring with the device chain.
 
-    Training data: synthetic recordings (training/synthetic.py) plus the run's device windows,
-    laid out as a local copy of the raw layer, which training/raw_layer.py reads (labelled
-    100 Hz six-signal windows are used, the rest counted as skipped). Parameters (the execution
-    input's "training"): grid (default "default"), seed (0), recordings (8) and duration_s (60)
-    of the synthetic data, evaluation_recordings (4).
+    Training data: synthetic recordings (training/synthetic.py) of the gestures it can make
+    among "gestures" (the current model's, given by the job; default: the synthetic default
+    set), half of them with gestures in quick succession and some held differently, plus the
+    run's device windows, laid out as a local copy of the raw layer, which training/raw_layer.py
+    reads (labelled 100 Hz six-signal windows are used, whatever their label: a new gesture
+    joins the vocabulary). Parameters (the execution input's "training"): grid (default
+    "default"), seed (0), recordings (8) and duration_s (60) of the synthetic data,
+    evaluation_recordings (4), gestures.
     """
 
     def check(self, training: dict) -> None:
+        """The execution input's "training" (pipeline/run_input.py) plus "gestures": the
+        vocabulary to keep (the job passes the current model's), well-formed names."""
         from training.params import load_params
+        from training.recordings import is_gesture_name
 
-        run_input.check_training(training, tuple(load_params().grids))
+        run_input.check_training(training, tuple(load_params().grids), extra_keys=("gestures",))
+        gestures = training.get("gestures", [])
+        if not isinstance(gestures, list) or not all(map(is_gesture_name, gestures)):
+            raise run_input.InvalidInput(
+                f"training.gestures must be a list of gesture names, got {gestures!r}"
+            )
 
     def _check(self, params: dict) -> None:
         self.check(params)
@@ -86,36 +134,27 @@ class GestureTraining:
     ) -> Path:
         from training.params import load_params
         from training.pipeline import train
-        from training.synthetic import generate_dataset
 
         self._check(params)
         settings = load_params()
         settings.seed = int(params.get("seed", 0))
         data = out_dir.with_name(out_dir.name + "-recordings")
-        generate_dataset(
-            data,
-            seed=settings.seed,
-            count=int(params.get("recordings", 8)),
-            duration_s=float(params.get("duration_s", 60)),
-        )
+        count, duration = int(params.get("recordings", 8)), float(params.get("duration_s", 60))
+        synthetic_set(data, settings.seed, count, duration, synthetic_gestures(params))
         if device_windows is not None:
             raw_layer_copy(device_windows, data)
         result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
         return result.model_dir
 
     def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
-        """Half with the usual pauses between gestures, half with gestures in quick succession
-        (0.5-1.5 s apart), where the debouncer is tested: on spaced gestures alone any decent
-        model scores 1.0, and a better one could never win."""
-        from training.synthetic import generate_dataset
-
+        """Every gesture of `gestures` it can make; half with the usual pauses (and handling),
+        half in quick succession (0.5-1.5 s apart), and a copy of each held 10-30 deg off and
+        noisier: on spaced, level gestures alone any decent model scores 1.0, and a better one
+        could never win."""
         self._check(params)
         count = int(params.get("evaluation_recordings", 4))
-        spaced = generate_dataset(out_dir / "spaced", EVALUATION_SEED, (count + 1) // 2, 60.0)
-        dense = generate_dataset(
-            out_dir / "dense", EVALUATION_SEED + 100, count // 2, 60.0, gap_s=DENSE_GAP_S
-        )
-        return spaced + dense
+        gestures = synthetic_gestures(params)
+        return synthetic_set(out_dir, EVALUATION_SEED, count, 60.0, gestures, copies=count)
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         from training.detect import detect_samples

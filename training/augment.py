@@ -87,3 +87,14 @@ def augmented(
         for s in streams:
             extra.append(augment(s, turn, speed, amplitude, random_rotation(turn, rotation_deg)))
     return streams + extra
+
+
+def held_differently(
+    samples: np.ndarray, seed: int, degrees: tuple[float, float], noise_si
+) -> np.ndarray:
+    """A recording (N x 6 SI) as a device held differently would give it: turned about a random
+    axis by an angle in `degrees`, with extra sensor noise (sd per signal), saturated."""
+    rng = np.random.default_rng(seed)
+    r = rotation_matrix(rng.normal(size=3), rng.uniform(*degrees))
+    noisy = rotate(samples, r) + rng.normal(size=samples.shape) * np.asarray(noise_si)
+    return saturate(noisy)

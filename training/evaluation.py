@@ -34,11 +34,15 @@ class EventScore:
     idle_fp: int = 0  # false events away from any true event
     idle_minutes: float = 0.0
     confusion: dict = field(default_factory=dict)  # "true->detected" counts, "-" = none
+    by_class: dict = field(default_factory=dict)  # gesture -> [tp, fp, fn]
 
     def add(self, other: EventScore) -> EventScore:
         conf = dict(self.confusion)
         for k, v in other.confusion.items():
             conf[k] = conf.get(k, 0) + v
+        by_class = {c: list(v) for c, v in self.by_class.items()}
+        for c, v in other.by_class.items():
+            by_class[c] = [a + b for a, b in zip(by_class.get(c, [0, 0, 0]), v, strict=True)]
         return EventScore(
             self.tp + other.tp,
             self.fp + other.fp,
@@ -46,6 +50,7 @@ class EventScore:
             self.idle_fp + other.idle_fp,
             self.idle_minutes + other.idle_minutes,
             conf,
+            by_class,
         )
 
     @property
@@ -65,9 +70,23 @@ class EventScore:
     def false_per_idle_minute(self) -> float:
         return self.idle_fp / self.idle_minutes if self.idle_minutes else 0.0
 
+    def class_f1(self, gesture: str) -> float | None:
+        """Event F1 of one gesture (None when it neither occurs nor is detected)."""
+        tp, fp, fn = self.by_class.get(gesture, (0, 0, 0))
+        return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+
+    def per_class(self) -> dict[str, dict]:
+        """{gesture: {"f1", "tp", "fp", "fn"}} for every gesture seen or detected."""
+        return {
+            c: {"f1": round(self.class_f1(c), 4), "tp": tp, "fp": fp, "fn": fn}
+            for c, (tp, fp, fn) in sorted(self.by_class.items())
+        }
+
     def as_dict(self) -> dict:
         out = asdict(self)
+        out.pop("by_class")
         out.update(
+            per_class=self.per_class(),
             precision=round(self.precision, 4),
             recall=round(self.recall, 4),
             f1=round(self.f1, 4),
@@ -102,6 +121,16 @@ def score_events(
             got = e.gesture
         conf[f"{e.gesture}->{got}"] = conf.get(f"{e.gesture}->{got}", 0) + 1
     score.fp = len(detected) - len(used)
+    by_class: dict[str, list[int]] = {}
+    for i, d in enumerate(detected):
+        by_class.setdefault(d.gesture, [0, 0, 0])[0 if i in used else 1] += 1
+    for e in truth:
+        by_class.setdefault(e.gesture, [0, 0, 0])
+    for key, n in conf.items():
+        true, got = key.split("->")
+        if true != got:
+            by_class[true][2] += n
+    score.by_class = by_class
     windows = [(e.start_ms - tolerance_ms, e.end_ms + tolerance_ms) for e in truth]
     for i, d in enumerate(detected):
         if i not in used and not any(lo <= d.t_ms <= hi for lo, hi in windows):

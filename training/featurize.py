@@ -14,10 +14,13 @@ from gesture.features import STATS, feature_names, std_shift
 from gesture.units import SIGNALS
 
 from training.rawunits import si_to_counts
-from training.recordings import CAPTURE_HZ, GESTURES, STEP_MS
+from training.recordings import CAPTURE_HZ, STEP_MS, vocabulary
 from training.streams import Stream
 
-CLASSES = ("idle", *GESTURES)
+
+def classes_of(streams: list[Stream]) -> tuple[str, ...]:
+    """The classes a model trained on these streams knows: idle, then their gestures sorted."""
+    return vocabulary(e for s in streams for e in s.events)
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,24 @@ def device_ends(n_samples: int, spec: WindowSpec) -> np.ndarray:
 
 
 def window_labels(
-    stream: Stream, ends: np.ndarray, spec: WindowSpec, pos_min: float, neg_max: float
+    stream: Stream,
+    ends: np.ndarray,
+    spec: WindowSpec,
+    pos_min: float,
+    neg_max: float,
+    classes: tuple[str, ...],
 ) -> np.ndarray:
-    """Class index per window (0 idle), or -1 when a gesture is only partly inside (ambiguous)."""
+    """Index in `classes` per window (0 idle), or -1 when a gesture is only partly inside."""
     starts = ends - (spec.window - 1) * spec.decimation
+    span = (spec.window - 1) * spec.decimation + 1
     labels = np.zeros(len(ends), dtype=int)
     for e in stream.events:
         a, b = e.start_ms // STEP_MS, e.end_ms // STEP_MS
-        inside = np.clip(np.minimum(b, ends) - np.maximum(a, starts) + 1, 0, None) / (b - a + 1)
+        # the share of the gesture inside, or of the window for a gesture longer than it
+        whole = min(b - a + 1, span)
+        inside = np.clip(np.minimum(b, ends) - np.maximum(a, starts) + 1, 0, None) / whole
         labels[(inside > neg_max) & (inside < pos_min) & (labels == 0)] = -1
-        labels[inside >= pos_min] = CLASSES.index(e.gesture)
+        labels[inside >= pos_min] = classes.index(e.gesture)
     for lo, hi in stream.ignore:
         a, b = lo // STEP_MS, hi // STEP_MS
         inside = np.clip(np.minimum(b, ends) - np.maximum(a, starts) + 1, 0, None) / (b - a + 1)
@@ -108,7 +119,12 @@ def window_labels(
 
 
 def training_windows(
-    streams: list[Stream], spec: WindowSpec, stride: int, pos_min: float, neg_max: float
+    streams: list[Stream],
+    spec: WindowSpec,
+    stride: int,
+    pos_min: float,
+    neg_max: float,
+    classes: tuple[str, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels of windows at every `stride`-th 100 Hz end (ambiguous ones dropped)."""
     xs, ys = [], []
@@ -117,7 +133,7 @@ def training_windows(
         if len(s.samples) <= first:
             continue
         ends = np.arange(first, len(s.samples), stride)
-        labels = window_labels(s, ends, spec, pos_min, neg_max)
+        labels = window_labels(s, ends, spec, pos_min, neg_max, classes)
         keep = labels >= 0
         xs.append(features(window_counts(si_to_counts(s.samples), ends[keep], spec), spec))
         ys.append(labels[keep])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from training.recordings import GESTURES, STEP_MS, Event, RecordingError
+from training.recordings import STEP_MS, Event, RecordingError, is_gesture_name
 
 LABEL_TYPE = "timeserieslabels"
 
@@ -31,7 +31,7 @@ def _events(result: list[dict], time_unit: str) -> list[Event]:
         if item.get("type") != LABEL_TYPE and LABEL_TYPE not in value:
             continue
         names = value.get(LABEL_TYPE) or []
-        if len(names) != 1 or names[0] not in GESTURES:
+        if len(names) != 1 or not is_gesture_name(names[0]):
             continue  # other labels (e.g. "idle", "handling") are not gesture events
         try:
             start, end = float(value["start"]) * scale, float(value["end"]) * scale

@@ -19,8 +19,9 @@ import numpy as np
 
 from training import export
 from training.calibration import ScoredStream, calibrate, evaluate
+from training.clips import clip_streams, is_clip_folder
 from training.evaluation import EventScore, votes_threshold
-from training.featurize import CLASSES, WindowSpec, features, window_counts
+from training.featurize import WindowSpec, classes_of, features, window_counts
 from training.manifest import FileInfo, Manifest, PostProcess, make_version, write_manifest
 from training.oof_cache import OofCache, folds_fingerprint
 from training.params import Candidate, TrainParams, load_params
@@ -62,14 +63,17 @@ class TrainResult:
 
 
 def load_streams(data: Path, params: TrainParams) -> tuple[list[Stream], dict]:
-    """raw -> intermediate: the seed-imu folder, or labelled recordings (labels CSV or Label
-    Studio export) plus raw-layer windows (a local copy of the bucket's raw/samples)."""
+    """raw -> intermediate: the seed-imu folder, a clip folder (training/clips.py), or labelled
+    recordings (labels CSV or Label Studio export) plus raw-layer windows (a local copy of the
+    bucket's raw/samples)."""
     data = Path(data)
     if (data / SEED_FILE).exists():
         streams = seed_streams(recover_timelines(load_seed_windows(data)))
         return streams, {"kind": "seed-imu", "file": SEED_FILE}
     if not data.is_dir():
         raise FileNotFoundError(f"training data folder not found: {data}")
+    if is_clip_folder(data):
+        return clip_streams(data)
     streams = recording_streams(data, params.split.chunk_s)
     windows, counts = raw_window_streams(data)
     if not streams and not windows:
@@ -100,6 +104,7 @@ def split_streams(streams: list[Stream], params: TrainParams) -> dict[str, list[
 def score_candidate(
     c: Candidate, folds: dict[str, list[Stream]], caches: dict, params: TrainParams, oof: OofCache
 ) -> CandidateResult:
+    classes = next(iter(caches.values())).classes
     """Fit on all folds but one, score on that one, for each fold; calibrate on the union."""
     spec, streams = spec_of(c), [s for name in folds for s in folds[name]]
     if (entry := oof.load(c)) is None:
@@ -107,7 +112,7 @@ def score_candidate(
         for name in folds:
             result = fit(c, caches[name], params, measure=first is None)
             first = first or result
-            scored += score_streams(result.estimator, folds[name], result.spec)
+            scored += score_streams(result.estimator, folds[name], result.spec, classes)
         index = {id(s): i for i, s in enumerate(streams)}
         rows = [(index[id(s.stream)], s.ends, s.scores, s.scale) for s in scored]
         entry = {"mpy_bytes": first.mpy_bytes, "within_budget": first.within_budget,
@@ -118,7 +123,7 @@ def score_candidate(
     result.oof = [ScoredStream(streams[i], *rest) for i, *rest in entry["scored"]]
     hop_ms = 1000 // spec.rate_hz * spec.hop
     result.postprocess, result.score = calibrate(
-        result.oof, list(CLASSES), params.selection_calibration.model_dump(), hop_ms,
+        result.oof, list(classes), params.selection_calibration.model_dump(), hop_ms,
         params.tolerance_ms,
     )  # fmt: skip
     return result
@@ -130,10 +135,14 @@ def select(
     params: TrainParams,
     progress,
     cache_dir: Path | None = None,
+    classes: tuple[str, ...] | None = None,
 ) -> list[CandidateResult]:
     """Every candidate scored on out-of-fold streams (cached in cache_dir, so a run resumes)."""
+    classes = classes or classes_of([s for ss in folds.values() for s in ss])
     caches = {
-        name: WindowCache([s for other, ss in folds.items() if other != name for s in ss], params)
+        name: WindowCache(
+            [s for other, ss in folds.items() if other != name for s in ss], params, classes
+        )
         for name in folds
     }
     oof = OofCache(cache_dir, folds_fingerprint(folds, params))
@@ -149,11 +158,15 @@ def select(
 
 
 def fit_final(
-    order: list[CandidateResult], dev: list[Stream], params: TrainParams, progress
+    order: list[CandidateResult],
+    dev: list[Stream],
+    params: TrainParams,
+    progress,
+    classes: tuple[str, ...],
 ) -> tuple[CandidateResult, object, np.ndarray]:
     """models: the preferred candidate fitted on every non-test stream (the next one if that
     fit outgrows the budget), and its training features."""
-    cache, budget = WindowCache(dev, params), int(params.budgets["mpy_bytes"])
+    cache, budget = WindowCache(dev, params, classes), int(params.budgets["mpy_bytes"])
     for chosen in order:
         x, y = cache.get(chosen.spec)
         estimator = make_estimator(chosen.candidate, params.windows.class_weight, params.seed)
@@ -166,7 +179,12 @@ def fit_final(
 
 
 def refit_all(
-    selected: CandidateResult, evaluated, evaluated_x, streams: list[Stream], params: TrainParams
+    selected: CandidateResult,
+    evaluated,
+    evaluated_x,
+    streams: list[Stream],
+    params: TrainParams,
+    classes: tuple[str, ...],
 ):
     """With `final_fit: all`, the exported model is the selected candidate refitted on every
     group (test included: more real events for the device) if it stays within budget; the
@@ -174,7 +192,7 @@ def refit_all(
     model, the note for the metrics and the features it was trained on."""
     if params.final_fit != "all":
         return evaluated, metrics_note(False), evaluated_x
-    x, y = WindowCache(streams, params).get(selected.spec)
+    x, y = WindowCache(streams, params, classes).get(selected.spec)
     estimator = make_estimator(selected.candidate, params.windows.class_weight, params.seed)
     estimator.fit(x, y)
     source = export.to_python(estimator, selected.spec)
@@ -190,12 +208,16 @@ def metrics_note(all_groups: bool) -> str:
 def export_model(
     out: Path, estimator, spec: WindowSpec, postprocess: dict, metrics: dict, info: dict,
     vectors_from: np.ndarray, params: TrainParams, train_x: np.ndarray,
+    vocabulary: tuple[str, ...],
 ) -> Manifest:  # fmt: skip
     """The model folder: model.py, model.mpy, vectors.json, manifest.json. The integer
     model's splits are checked against scikit-learn's on the training and test features."""
-    classes = [CLASSES[i] for i in estimator.classes_]  # the order m2cgen's score() returns
+    classes = [vocabulary[i] for i in estimator.classes_]  # the order m2cgen's score() returns
     if classes[0] != "idle" or len(classes) < 2:
         raise ValueError(f"training data needs idle and gesture windows, got classes {classes}")
+    if classes != list(vocabulary):
+        missing = sorted(set(vocabulary) - set(classes))
+        raise ValueError(f"no training windows of {missing}: too few or too short examples")
     out.mkdir(parents=True, exist_ok=True)
     model = export.IntegerModel(estimator)
     for x in (train_x, vectors_from):
@@ -253,23 +275,27 @@ def train(
     streams, source = load_streams(data, params)
     _write_json(layers / "01_raw" / "source.json", source | {"data": str(data)})
     _write_json(layers / "02_intermediate" / "groups.json", [_describe(s) for s in streams])
-    progress(f"loaded {len(streams)} groups, {sum(len(s.events) for s in streams)} events")
+    classes = classes_of(streams)
+    progress(
+        f"loaded {len(streams)} groups, {sum(len(s.events) for s in streams)} events; "
+        f"classes {', '.join(classes)}"
+    )
     parts = split_streams(streams, params)
     test = parts.pop("test")
     for name, ss in {"test": test, **parts}.items():
         write_streams(layers / "03_primary" / name, ss)
-    results = select(parts, candidates, params, progress, layers / "06_models" / "oof")
+    results = select(parts, candidates, params, progress, layers / "06_models" / "oof", classes)
     rows = [r.row() for r in results]
     _write_json(layers / "06_models" / "candidates.json", rows)
     dev = [s for ss in parts.values() for s in ss]
-    selected, estimator, dev_x = fit_final(ranked(results), dev, params, progress)
+    selected, estimator, dev_x = fit_final(ranked(results), dev, params, progress, classes)
     hop_ms = 1000 // selected.spec.rate_hz * selected.spec.hop
     postprocess, oof = calibrate(
-        selected.oof, list(CLASSES), params.calibration.model_dump(), hop_ms, params.tolerance_ms
+        selected.oof, list(classes), params.calibration.model_dump(), hop_ms, params.tolerance_ms
     )
     progress(f"selected {selected.candidate.key}; debouncer {postprocess}")
-    test_scored = score_streams(estimator, test, selected.spec)
-    test_score = evaluate(test_scored, list(CLASSES), postprocess, params.tolerance_ms)
+    test_scored = score_streams(estimator, test, selected.spec, classes)
+    test_score = evaluate(test_scored, list(classes), postprocess, params.tolerance_ms)
     progress(f"held-out test: event F1 {test_score.f1:.3f}, {test_score.tp} found")
     metrics = {
         "test": test_score.as_dict(),
@@ -281,17 +307,26 @@ def train(
     }
     evaluated = estimator
     estimator, metrics["exported_fit"], train_x = refit_all(
-        selected, estimator, dev_x, dev + test, params
+        selected, estimator, dev_x, dev + test, params, classes
     )
     (layers / "06_models" / "estimator.pkl").write_bytes(pickle.dumps(estimator))
     info = selected.candidate.model_dump() | {"grid": grid, "sklearn": type(estimator).__name__}
     vectors_from = np.concatenate([_features(s, selected.spec) for s in test_scored])
     metrics["train_s"] = round(time.perf_counter() - started, 1)
     manifest = export_model(
-        out, estimator, selected.spec, postprocess, metrics, info, vectors_from, params, train_x
+        out,
+        estimator,
+        selected.spec,
+        postprocess,
+        metrics,
+        info,
+        vectors_from,
+        params,
+        train_x,
+        classes,
     )
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
-    write_report(out, manifest, test_scored, test_score, rows)
+    write_report(out, manifest, test_scored, test_score, rows, source.get("notes", ()))
     progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
     return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator, evaluated)
 

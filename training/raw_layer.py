@@ -16,7 +16,7 @@ import numpy as np
 from gesture.units import SIGNALS
 
 from training.rawunits import counts_to_si, quantise
-from training.recordings import CAPTURE_HZ, GESTURES, STEP_MS, Event
+from training.recordings import CAPTURE_HZ, IDLE, STEP_MS, Event, is_gesture_name
 from training.streams import Stream, activity
 
 RAW_PREFIX = Path("raw") / "samples"
@@ -30,7 +30,7 @@ def raw_files(folder: Path) -> list[Path]:
 def window_stream(obj: dict, name: str) -> Stream | None:
     """One raw-layer object as a stream, or None when it cannot be used for training."""
     label = obj.get("label")
-    if label not in (*GESTURES, "idle") or obj.get("rate_hz") != CAPTURE_HZ:
+    if not (label == IDLE or is_gesture_name(label)) or obj.get("rate_hz") != CAPTURE_HZ:
         return None
     signals = obj.get("signals") or []
     if sorted(signals) != sorted(SIGNALS):
@@ -38,7 +38,7 @@ def window_stream(obj: dict, name: str) -> Stream | None:
     values = np.asarray(obj["values"], dtype=float)[:, [signals.index(s) for s in SIGNALS]]
     samples = counts_to_si(values) if obj.get("units", "raw") == "raw" else quantise(values)
     events = []
-    if label != "idle":
+    if label != IDLE:
         moving = np.flatnonzero(activity(samples))
         if not len(moving):
             return None

@@ -7,6 +7,7 @@ steps of 10). Its labels live beside it as `<stem>.labels.csv` with `start_ms,en
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from gesture.spec import CAPTURE_HZ, SIGNALS, STEP_MS  # noqa: F401  (re-exporte
 
 COLUMNS = (*SIGNALS, "ms")
 LABEL_COLUMNS = ("start_ms", "end_ms", "gesture")
-GESTURES = ("circle", "x", "y")
+IDLE = "idle"  # the class of every window that is no gesture
+NOT_GESTURES = (IDLE, "handling")  # labels of motion that is no gesture (reserved names)
+GESTURE_NAME = r"^[a-z][a-z0-9_]{0,31}$"  # a class name (the API's models pin the same pattern)
 LABELS_SUFFIX = ".labels.csv"
 
 
@@ -32,10 +35,27 @@ class Event:
     gesture: str
 
     def __post_init__(self) -> None:
-        if self.gesture not in GESTURES:
-            raise RecordingError(f"unknown gesture {self.gesture!r}, expected one of {GESTURES}")
+        check_gesture_name(self.gesture)
         if self.end_ms < self.start_ms:
             raise RecordingError(f"event ends before it starts: {self}")
+
+
+def check_gesture_name(name: str) -> str:
+    """A gesture's name as the vocabulary allows it; RecordingError if it is not one."""
+    if not is_gesture_name(name):
+        raise RecordingError(
+            f"bad gesture name {name!r}: [a-z][a-z0-9_]{{0,31}}, not one of {NOT_GESTURES}"
+        )
+    return name
+
+
+def is_gesture_name(name) -> bool:
+    return isinstance(name, str) and name not in NOT_GESTURES and bool(re.match(GESTURE_NAME, name))
+
+
+def vocabulary(events) -> tuple[str, ...]:
+    """The classes a model of these events knows: idle first, then the gestures sorted."""
+    return (IDLE, *sorted({e.gesture for e in events}))
 
 
 def labels_path_for(recording: Path) -> Path:

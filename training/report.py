@@ -23,7 +23,16 @@ from training.calibration import ScoredStream
 from training.evaluation import EventScore, debounce
 from training.recordings import STEP_MS
 
-COLORS = {"idle": "#999999", "circle": "#d62728", "x": "#1f77b4", "y": "#2ca02c"}
+IDLE_COLOR = "#999999"
+PALETTE = plt.get_cmap("tab10").colors  # gesture k of the manifest's classes gets colour k
+
+
+def colors(classes: list[str]) -> dict[str, tuple]:
+    """A colour per class, from the manifest's own class list (idle grey)."""
+    gestures = [c for c in classes if c != "idle"]
+    return {"idle": IDLE_COLOR} | {g: PALETTE[k % len(PALETTE)] for k, g in enumerate(gestures)}
+
+
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 FIRMWARE_LIB = Path(gesture.features.__file__).resolve().parents[1]  # the device package's folder
 TIMING_SCRIPT = """
@@ -45,6 +54,7 @@ print(total / len(vectors))
 def plot_timeline(scored: ScoredStream, classes: list[str], postprocess: dict, path: Path) -> Path:
     """Signals, true events, window probabilities and final events of one stream."""
     s = scored.stream
+    color = colors(classes)
     t = np.arange(len(s.samples)) * STEP_MS / 1000
     fig, axes = plt.subplots(3, 1, figsize=(14, 7), sharex=True)
     for k, name in enumerate(("acc_x", "acc_y", "acc_z")):
@@ -57,18 +67,23 @@ def plot_timeline(scored: ScoredStream, classes: list[str], postprocess: dict, p
     for c, name in enumerate(classes):
         if name != "idle":
             p = scored.scores[:, c] / scored.scale
-            axes[2].plot(tw, p, lw=0.8, color=COLORS[name], label=name)
+            axes[2].plot(tw, p, lw=0.8, color=color[name], label=name)
     axes[2].axhline(postprocess["threshold"], ls="--", color="k", lw=0.6)
     axes[2].set_ylabel("window P")
     axes[2].set_ylim(0, 1.05)
     for ax in axes:
         for e in s.events:
-            ax.axvspan(e.start_ms / 1000, e.end_ms / 1000, color=COLORS[e.gesture], alpha=0.15)
+            ax.axvspan(
+                e.start_ms / 1000,
+                e.end_ms / 1000,
+                color=color.get(e.gesture, IDLE_COLOR),
+                alpha=0.15,
+            )
         for lo, hi in s.ignore:
             ax.axvspan(lo / 1000, hi / 1000, color="k", alpha=0.05)
     for d in debounce(classes, postprocess, scored.ends, scored.scores, scored.scale):
-        axes[2].axvline(d.t_ms / 1000, color=COLORS[d.gesture], lw=1.5)
-        axes[2].text(d.t_ms / 1000, 1.0, d.gesture, color=COLORS[d.gesture], fontsize=8)
+        axes[2].axvline(d.t_ms / 1000, color=color[d.gesture], lw=1.5)
+        axes[2].text(d.t_ms / 1000, 1.0, d.gesture, color=color[d.gesture], fontsize=8)
     axes[0].legend(loc="upper right", fontsize=7)
     axes[1].legend(loc="upper right", fontsize=7)
     axes[2].legend(loc="upper left", fontsize=7)
@@ -80,15 +95,17 @@ def plot_timeline(scored: ScoredStream, classes: list[str], postprocess: dict, p
     return path
 
 
-def plot_confusion(score: EventScore, path: Path) -> Path:
+def plot_confusion(score: EventScore, classes: list[str], path: Path) -> Path:
     """Event confusion: true class (rows, idle = no event) vs detected (columns, - = none)."""
-    rows, cols = ["circle", "x", "y", "idle"], ["circle", "x", "y", "-"]
+    gestures = [c for c in classes if c != "idle"]
+    rows, cols = [*gestures, "idle"], [*gestures, "-"]
     m = np.zeros((len(rows), len(cols)), dtype=int)
     for key, n in score.confusion.items():
         true, got = key.split("->")
         if true in rows and got in cols:
             m[rows.index(true), cols.index(got)] += n
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    side = 2.5 + 0.5 * len(cols)
+    fig, ax = plt.subplots(figsize=(side + 0.5, side))
     ax.imshow(m, cmap="Blues")
     for i in range(len(rows)):
         for j in range(len(cols)):
@@ -123,15 +140,17 @@ def micropython_us_per_window(model_dir: Path) -> float | None:
 CANDIDATE_LABELS = {"mpy_bytes": "mpy_bytes before refit"}
 
 
-def write_report(model_dir: Path, manifest, test_scored: list[ScoredStream], test, rows) -> Path:
-    """report.html (+ PNGs) in the model folder."""
+def write_report(
+    model_dir: Path, manifest, test_scored: list[ScoredStream], test, rows, notes=()
+) -> Path:
+    """report.html (+ PNGs) in the model folder; `notes` are sentences about the data."""
     model_dir = Path(model_dir)
     classes, pp = manifest.classes, manifest.postprocess.model_dump()
-    full = ["idle", "circle", "x", "y"]
+    full = list(classes)
     images = []
     for i, scored in enumerate(test_scored[:4]):
         images.append(plot_timeline(scored, full, pp, model_dir / f"timeline-{i}.png").name)
-    plot_confusion(test, model_dir / "confusion.png")
+    plot_confusion(test, full, model_dir / "confusion.png")
     us = micropython_us_per_window(model_dir)
     m = manifest.metrics["test"]
     size_rows = [
@@ -156,6 +175,15 @@ def write_report(model_dir: Path, manifest, test_scored: list[ScoredStream], tes
         f"{manifest.metrics['tolerance_ms']} ms). Classes: {', '.join(classes)}. "
         f"These numbers are for the fit that never saw the test groups; the exported model is "
         f"{manifest.metrics.get('exported_fit', 'the evaluated fit')}.</p>",
+        *(f"<p>{html.escape(n)}</p>" for n in notes),
+        "<h2>Per-class event F1 (test)</h2><table border=1>"
+        "<tr><th>gesture</th><th>F1</th><th>found</th><th>false</th><th>missed</th></tr>",
+        *(
+            f"<tr><td>{html.escape(c)}</td><td>{v['f1']}</td><td>{v['tp']}</td>"
+            f"<td>{v['fp']}</td><td>{v['fn']}</td></tr>"
+            for c, v in m.get("per_class", {}).items()
+        ),
+        "</table>",
         "<h2>Size and speed</h2><table border=1>",
         *(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in size_rows),
         "</table><h2>Event confusion (test)</h2><img src='confusion.png'>",

@@ -14,7 +14,6 @@ from training.calibration import ScoredStream
 from training.evaluation import EventScore
 from training.export import IntegerModel, mpy_size, to_python
 from training.featurize import (
-    CLASSES,
     WindowSpec,
     device_ends,
     features,
@@ -85,16 +84,18 @@ def node_count(estimator) -> int:
     return sum(t.tree_.node_count for t in trees)
 
 
-def full_scores(model: IntegerModel, x: np.ndarray) -> np.ndarray:
+def full_scores(model: IntegerModel, x: np.ndarray, n_classes: int) -> np.ndarray:
     """The device's class votes with a column for every class, even ones missing from training."""
-    scores = np.zeros((len(x), len(CLASSES)), dtype=np.int64)
+    scores = np.zeros((len(x), n_classes), dtype=np.int64)
     scores[:, model.estimator.classes_] = model.scores(x)
     return scores
 
 
-def score_streams(estimator, streams: list[Stream], spec: WindowSpec) -> list[ScoredStream]:
-    """Window class votes at the device's inference positions on each stream, computed as the
-    device computes them (integer features, integer leaf votes)."""
+def score_streams(
+    estimator, streams: list[Stream], spec: WindowSpec, classes: tuple[str, ...]
+) -> list[ScoredStream]:
+    """Window class votes (a column per class) at the device's inference positions on each
+    stream, computed as the device computes them (integer features, integer leaf votes)."""
     model = IntegerModel(estimator)
     out = []
     for s in streams:
@@ -102,26 +103,27 @@ def score_streams(estimator, streams: list[Stream], spec: WindowSpec) -> list[Sc
         if not len(ends):
             continue
         x = features(window_counts(si_to_counts(s.samples), ends, spec), spec)
-        out.append(ScoredStream(s, ends, full_scores(model, x), model.scale))
+        out.append(ScoredStream(s, ends, full_scores(model, x, len(classes)), model.scale))
     return out
 
 
 class WindowCache:
     """Training windows per window spec, shared by the candidates that use the same spec."""
 
-    def __init__(self, streams: list[Stream], params: TrainParams):
+    def __init__(self, streams: list[Stream], params: TrainParams, classes: tuple[str, ...]):
         a = params.augment
         self.streams = augmented(
             streams, a.copies, a.speed, a.amplitude, params.seed, a.rotation_deg, a.rotated_copies
         )
-        self.params, self._cache = params, {}
+        self.params, self.classes, self._cache = params, tuple(classes), {}
 
     def get(self, spec: WindowSpec) -> tuple[np.ndarray, np.ndarray]:
         if spec not in self._cache:
             w = self.params.windows
             self._cache[spec] = training_windows(
-                self.streams, spec, w.stride, w.positive_min_fraction, w.negative_max_fraction
-            )
+                self.streams, spec, w.stride, w.positive_min_fraction, w.negative_max_fraction,
+                self.classes,
+            )  # fmt: skip
         return self._cache[spec]
 
 

@@ -1,11 +1,13 @@
-"""Deterministic synthetic IMU recordings: circle, X and Y gestures, idle and handling.
+"""Deterministic synthetic IMU recordings: gestures (SHAPES), idle and handling.
 
 Physically plausible continuous 100 Hz streams in SI units (m/s^2, deg/s), gravity on +z with a
 small tilt, sensor noise and gyro bias, saturation at +-2 g / +-250 deg/s and quantisation to the
 MPU6500's int16 counts, plus ground-truth events. Same seed -> identical recording.
 Shapes follow the real seed data: X/Y are a 400-600 ms push-and-stop along one axis (about +-2 g),
-circles an 800-1000 ms loop with large rotation on every axis; picking the device up and putting
-it down tilts it, with a tremor while held and a small impact when it lands (no event).
+circles an 800-1000 ms loop with large rotation on every axis; a shake (not in the seed data, the
+demo's new gesture) is 3-4 quick back-and-forth strokes along y with a wrist roll; picking the
+device up and putting it down tilts it, with a tremor while held and a small impact when it lands
+(no event). Which gestures a recording holds is a parameter; DEFAULT_GESTURES are the seed data's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from gesture import units
 
 from training.rawunits import quantise
-from training.recordings import CAPTURE_HZ, GESTURES, STEP_MS, Event, write_recording
+from training.recordings import CAPTURE_HZ, STEP_MS, Event, write_recording
 
 ACC_NOISE = 0.08  # m/s^2, idle sensor noise
 GYRO_NOISE = 0.3  # deg/s
@@ -45,6 +47,38 @@ def _circle(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.stack(
         [a * env * np.sin(phase + o) for a, o in zip(amps, offsets, strict=True)], axis=1
     )
+
+
+def _shake(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shake: 3-4 fast strokes back and forth along y, the wrist rolling with them."""
+    cycles = rng.uniform(3.0, 4.0)
+    env = np.sin(np.pi * u) ** 0.5
+    phase = 2 * np.pi * cycles * u
+    sig = np.zeros((len(u), 6))
+    sig[:, 1] = rng.uniform(12.0, 18.0) * env * np.sin(phase)
+    sig[:, 0] = rng.uniform(1.0, 3.0) * env * np.sin(phase + rng.uniform(0, 1))
+    sig[:, 2] = rng.uniform(0.5, 2.0) * env * np.sin(2 * phase)
+    sig[:, 3] = rng.uniform(120.0, 200.0) * env * np.cos(phase)
+    sig[:, 5] = rng.uniform(10.0, 40.0) * env * np.cos(phase + rng.uniform(0, 1))
+    return sig
+
+
+def _x(u, rng):
+    return _push(u, rng, 0)
+
+
+def _y(u, rng):
+    return _push(u, rng, 1)
+
+
+# gesture -> (shape of the motion, duration range in s)
+SHAPES = {
+    "circle": (_circle, (0.8, 1.0)),
+    "x": (_x, (0.4, 0.6)),
+    "y": (_y, (0.4, 0.6)),
+    "shake": (_shake, (0.6, 0.9)),
+}
+DEFAULT_GESTURES = ("circle", "x", "y")  # the seed data's gestures
 
 
 def _tilt(n: int, rng: np.random.Generator, up: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -86,16 +120,16 @@ def generate_recording(
     seed: int,
     duration_s: float = 60.0,
     *,
-    gestures: tuple[str, ...] = GESTURES,
+    gestures: tuple[str, ...] = DEFAULT_GESTURES,
     handling: bool = True,
     gap_s: tuple[float, float] = (1.5, 4.0),
 ) -> tuple[np.ndarray, list[Event]]:
     """A continuous 100 Hz recording (N x 7: 6 SI signals + ms) and its true gesture events."""
     if duration_s < 2.0:
         raise ValueError("duration_s must be at least 2 seconds")
-    unknown = set(gestures) - set(GESTURES)
-    if unknown or not gestures:
-        raise ValueError(f"gestures must be a non-empty subset of {GESTURES}, got {gestures}")
+    unknown = set(gestures) - set(SHAPES)
+    if unknown or not (gestures or handling):
+        raise ValueError(f"gestures must be a subset of {tuple(SHAPES)}, got {gestures}")
     rng = np.random.default_rng(seed)
     n = round(duration_s * CAPTURE_HZ)
     base_tilt = rng.normal(0, 2.0, 2)
@@ -105,7 +139,7 @@ def generate_recording(
     i = int(rng.uniform(*gap_s) * CAPTURE_HZ)
     handled_last = False
     while True:
-        if handling and not handled_last and rng.random() < 0.2:
+        if handling and (not gestures or (not handled_last and rng.random() < 0.2)):
             handled_last = True
             n_move, n_hold = int(rng.uniform(0.6, 1.2) * CAPTURE_HZ), int(rng.uniform(1, 3) * 100)
             if i + 2 * n_move + n_hold >= n - 50:
@@ -118,13 +152,12 @@ def generate_recording(
         else:
             handled_last = False
             gesture = gestures[rng.integers(len(gestures))]
-            dur = rng.uniform(0.8, 1.0) if gesture == "circle" else rng.uniform(0.4, 0.6)
-            m = int(dur * CAPTURE_HZ)
+            shape_of, durations = SHAPES[gesture]
+            m = int(rng.uniform(*durations) * CAPTURE_HZ)
             if i + m >= n - 50:
                 break
             u = np.arange(m) / (m - 1)
-            shape = _circle(u, rng) if gesture == "circle" else _push(u, rng, "xy".index(gesture))
-            motion[i : i + m] += shape
+            motion[i : i + m] += shape_of(u, rng)
             events.append(Event(i * STEP_MS, (i + m - 1) * STEP_MS, gesture))
             i += m
         i += int(rng.uniform(*gap_s) * CAPTURE_HZ)

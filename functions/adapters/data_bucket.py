@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from functions import storage_layout as layout
+from functions.domain import vocabulary
 
 
 class SamplesBucket:
@@ -28,13 +31,44 @@ class ModelStore:
         self._client = client
         self._bucket = bucket
 
-    def current_version(self) -> str | None:
-        """The promoted version from models/current.json (None before the first promotion)."""
+    def _json(self, key: str) -> dict | None:
         try:
-            body = self._client.get_object(Bucket=self._bucket, Key=layout.CURRENT_MODEL_KEY)
+            body = self._client.get_object(Bucket=self._bucket, Key=key)
         except self._client.exceptions.NoSuchKey:
             return None
-        return json.loads(body["Body"].read())["version"]
+        return json.loads(body["Body"].read())
+
+    def current_version(self) -> str | None:
+        """The promoted version from models/current.json (None before the first promotion)."""
+        pointer = self._json(layout.CURRENT_MODEL_KEY)
+        return pointer["version"] if pointer else None
+
+    def vocabulary_document(self) -> dict | None:
+        return self._json(layout.VOCABULARY_KEY)
+
+    def vocabulary(self) -> frozenset[str]:
+        """The gestures of every published model; a bucket from before the vocabulary file
+        falls back to the current model's classes (empty when nothing is published)."""
+        document = self.vocabulary_document()
+        if document is not None:
+            return frozenset(document.get("gestures", []))
+        version = self.current_version()
+        if version is None:
+            return frozenset()
+        return frozenset(vocabulary.gestures_of(self.manifest(version).get("classes", [])))
+
+    def add_to_vocabulary(self, manifest: dict) -> dict:
+        """Merge a release's gestures into models/vocabulary.json (before its pointer)."""
+        document = vocabulary.merged(
+            self.vocabulary_document(), manifest["version"], manifest.get("classes", [])
+        )
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=layout.VOCABULARY_KEY,
+            Body=json.dumps(document).encode(),
+            ContentType="application/json",
+        )
+        return document
 
     def manifest(self, version: str) -> dict:
         key = layout.model_file_key(version, layout.MANIFEST_NAME)
@@ -61,6 +95,7 @@ class ModelStore:
         for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
             key = layout.model_file_key(version, path.relative_to(model_dir).as_posix())
             self._client.put_object(Bucket=self._bucket, Key=key, Body=path.read_bytes())
+        self.add_to_vocabulary(manifest)
         pointer = json.dumps(layout.current_pointer(version)).encode()
         self._client.put_object(
             Bucket=self._bucket,
@@ -69,6 +104,22 @@ class ModelStore:
             ContentType="application/json",
         )
         return version
+
+
+class VocabularyCache:
+    """The fleet's vocabulary as a warm Lambda keeps it: read once, read again when a name is
+    not in it (a model was published since) but at most every `refresh_s` seconds."""
+
+    def __init__(self, read: Callable[[], frozenset[str]], refresh_s: float, clock=time.monotonic):
+        self._read, self._refresh_s, self._clock = read, refresh_s, clock
+        self._known: frozenset[str] | None = None
+        self._read_at = 0.0
+
+    def known(self, names: set[str] = frozenset()) -> frozenset[str]:
+        stale = self._clock() - self._read_at >= self._refresh_s
+        if self._known is None or (stale and not set(names) <= self._known):
+            self._known, self._read_at = self._read(), self._clock()
+        return self._known
 
 
 class RunRecords:

@@ -26,7 +26,7 @@ def _to_value(value) -> dict:
         return {"S": value}
     if isinstance(value, dict):
         return {"M": to_item(value)}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return {"L": [_to_value(v) for v in value]}
     raise TypeError(f"cannot store {type(value).__name__}")
 

@@ -6,7 +6,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.storage_layout import DEVICE_ID_PATTERN
 
-Gesture = Literal["circle", "x", "y"]
+# A gesture's name. Which names are known is data (functions/domain/vocabulary.py): the
+# models published so far; training/recordings.py GESTURE_NAME is the same pattern (test pinned).
+GESTURE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+Gesture = Annotated[
+    str,
+    Field(
+        pattern=GESTURE_NAME_PATTERN,
+        description="a gesture a published model knows (the fleet's vocabulary; 400 if none)",
+    ),
+]
+Label = Annotated[
+    str,
+    Field(
+        pattern=GESTURE_NAME_PATTERN,
+        description="a gesture (also one no model knows yet: capture for training) or idle",
+    ),
+]
 Signal = Literal["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
 TimeMs = Annotated[int, Field(ge=0, le=9_999_999_999_999, description="ms since the epoch")]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]

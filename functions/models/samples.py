@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from functions.models.common import (
     DeviceId,
-    Gesture,
+    Label,
     Signal,
     Strict,
     TimeMs,
@@ -24,7 +24,7 @@ class SampleWindow(Strict):
         list[Annotated[list[float], Field(min_length=1, max_length=6)]],
         Field(min_length=1, max_length=2000, description="rows of one value per signal"),
     ]
-    label: Gesture | Literal["idle"] | None = None
+    label: Label | None = None
     reason: Literal["detection", "near_miss", "manual"] | None = None
     model_version: Version | None = None
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from functions.models.common import (
     Count,
     DeviceId,
+    Label,
     Strict,
     TimeMs,
     Version,
@@ -37,6 +38,9 @@ class Telemetry(Strict):
         default_factory=list,
         max_length=8,
         description="model versions the device refused after a failed trial (newest last)",
+    )
+    gestures: Annotated[list[Label], Field(max_length=64)] | None = Field(
+        None, description="the gestures of the model the device runs (its vocabulary)"
     )
 
 

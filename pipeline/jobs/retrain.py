@@ -1,5 +1,6 @@
-"""Retrain job: train a candidate, score it and the current model on the same evaluation
-streams, and promote it only if it is better and fits the device budgets.
+"""Retrain job: train a candidate on the union of vocabularies (the current model's gestures and
+the device windows' labels), score it and the current model on the same evaluation streams (all
+their gestures), and promote it only if the gate says so (pipeline/promotion.py).
 
 Artifacts go to runs/<run_id>/ as soon as they exist; promotion copies the model folder to
 models/<version>/ and writes models/current.json last (functions/storage_layout.py), so a
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from functions import storage_layout
+from functions.domain import vocabulary
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
 from pipeline.current_model import PROMOTION_ATTEMPTS, ModelPointer, Seen, promote
@@ -60,10 +62,22 @@ def download_model(settings: JobSettings, s3, pointer: dict) -> Path:
     return folder
 
 
+def gestures_of(model_dir: Path | None) -> list[str]:
+    """The gestures a model folder knows (its manifest's classes without idle)."""
+    if model_dir is None:
+        return []
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    return vocabulary.gestures_of(manifest.get("classes", []))
+
+
 def describe(model_dir: Path, scores: dict) -> Candidate:
     manifest = json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
-    return Candidate(manifest["version"], float(scores["score"]), sizes)
+    per_gesture = {g: v["f1"] for g, v in (scores.get("per_class") or {}).items()}
+    return Candidate(
+        manifest["version"], float(scores["score"]), sizes, tuple(gestures_of(model_dir)),
+        per_gesture,
+    )  # fmt: skip
 
 
 def upload_folder(sink: ArtifactSink, folder: Path, key_of) -> None:
@@ -83,9 +97,21 @@ def train_candidate(settings, sink, backend, windows: Path | None, params: dict)
     return model_dir
 
 
-def score_candidate(settings, backend, model_dir: Path, params: dict) -> tuple[dict, list[Path]]:
-    """The candidate scored on this run's evaluation streams: {"model": Candidate, "scores"}."""
-    streams = backend.evaluation_streams(settings.work_dir / "streams", params)
+def known_gestures(settings, s3) -> list[str]:
+    """The gestures of the model current when the run starts (none before the first)."""
+    pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
+    return gestures_of(download_model(settings, s3, pointer)) if pointer else []
+
+
+def score_candidate(
+    settings, backend, model_dir: Path, params: dict, known: list[str]
+) -> tuple[dict, list[Path]]:
+    """The candidate scored on this run's evaluation streams, which hold its gestures and the
+    current model's (`known`): {"model": Candidate, "scores"}."""
+    union = sorted(set(gestures_of(model_dir)) | set(known))
+    streams = backend.evaluation_streams(
+        settings.work_dir / "streams", params | {"gestures": union}
+    )
     scores = backend.score(model_dir, streams)
     return {"model": describe(model_dir, scores), "scores": scores}, streams
 
@@ -109,10 +135,15 @@ def current_scorer(settings, s3, backend, streams: list[Path]):
 
 
 def publisher(settings, sink: ArtifactSink, model_dir: Path, version: str):
-    """Uploads the model folder to models/<version>/ and returns the pointer to swap in."""
+    """Uploads the model folder to models/<version>/, adds its gestures to the fleet's
+    vocabulary, and returns the pointer to swap in."""
 
     def publish() -> dict:
         upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
+        # its gestures join the fleet's vocabulary (POST /events accepts them) before the swap
+        classes = json.loads((model_dir / "manifest.json").read_text()).get("classes", [])
+        known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
+        sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
         return {
             **storage_layout.current_pointer(version),
             "run_id": settings.run_id,  # every pointer write is unique: no two share an ETag
@@ -131,8 +162,9 @@ def retrain(
     params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
-    model_dir = train_candidate(settings, sink, backend, windows, params)
-    candidate, streams = score_candidate(settings, backend, model_dir, params)
+    known = params.get("gestures") or known_gestures(settings, s3)  # + the windows' labels
+    model_dir = train_candidate(settings, sink, backend, windows, params | {"gestures": known})
+    candidate, streams = score_candidate(settings, backend, model_dir, params, known)
     new = candidate["model"]
     end = promote(
         ModelPointer(s3, settings.bucket),

@@ -10,6 +10,9 @@ from functions.domain.devices import Device
 from localcloud.aws import local_aws
 from localcloud.lambda_runtime import LambdaContext
 
+# A release the fleet may run: what the sample events (events/) name.
+PUBLISHED = {"version": "20251120093000-1a2b3c4d", "classes": ["idle", "circle", "x", "y"]}
+
 
 @pytest.fixture
 def aws():
@@ -18,6 +21,7 @@ def aws():
         for entry in json.loads((EVENTS / "devices.json").read_text()):
             device = Device(device_id=entry["device_id"], role=entry["role"])
             wiring.devices().register(entry["api_key_id"], device)
+        wiring.models().add_to_vocabulary(PUBLISHED)  # the gestures of events/ are known
         yield
 
 

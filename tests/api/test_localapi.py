@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from functions import wiring
 from localcloud.lambda_runtime import rest_event
 from localcloud.server import LocalCloud
 from localcloud.stack import load_routes
@@ -41,6 +42,7 @@ def events(*seqs):
 @pytest.fixture
 def api():
     with LocalCloud(port=0) as local:
+        wiring.models().add_to_vocabulary({"version": "v", "classes": ["idle", "x"]})
         yield local
 
 

@@ -101,6 +101,18 @@ def test_values_too_small_for_dynamodb_are_stored_as_zero(aws, lambda_context):
     assert item["acc_rms"]["z"] == 0
 
 
+def test_heartbeat_reports_the_running_models_gestures_even_new_ones(aws, lambda_context):
+    event = sample("telemetry/valid")
+    payload = json.loads(event["body"]) | {"gestures": ["circle", "shake", "x", "y"]}
+    response = telemetry.handler(with_body(event, payload), lambda_context)
+    assert response["statusCode"] == 200, response["body"]
+    [item] = wiring.telemetry().latest("esp32-a01")
+    assert item["gestures"] == ["circle", "shake", "x", "y"]  # a list survives DynamoDB
+    payload["gestures"] = ["Not A Name"]
+    response = telemetry.handler(with_body(event, payload), lambda_context)
+    assert response["statusCode"] == 400 and body(response)["field"].startswith("gestures")
+
+
 def test_heartbeat_reports_model_faults_and_rejected_versions(aws, lambda_context):
     event = sample("telemetry/valid")
     payload = json.loads(event["body"])

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
-from functions import storage_layout
+from functions import storage_layout, wiring
 from localcloud.server import LocalCloud
 from pipeline import run_layout
 from pipeline.training_backend import DEFAULT_BACKEND
@@ -34,6 +34,7 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     event = {"seq": 1, "gesture": "x", "t_ms": now, "score": 0.9, "model_version": "v0"}
     with LocalCloud(port=0) as api:
         key = api.add_device("dev-1")
+        wiring.models().add_to_vocabulary({"version": "v0", "classes": ["idle", "x"]})
         assert call(api, key, "POST", "/samples", {**window, "label": "x"})[0] == 200
         assert call(api, key, "POST", "/events", {"events": [event]})[0] == 200
         assert call(api, key, "GET", "/model")[0] == 404
@@ -47,6 +48,7 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
                 name="e2e",
             )
             pointer = read_json(p.s3, p.bucket, storage_layout.CURRENT_MODEL_KEY)
+            known = read_json(p.s3, p.bucket, storage_layout.VOCABULARY_KEY)
             manifest = read_json(p.s3, p.bucket, pointer["prefix"] + "manifest.json")
             report = read_json(p.s3, p.bucket, run_layout.promotion_report_key("e2e"))
             source = read_json(
@@ -65,3 +67,6 @@ def test_device_data_becomes_a_promoted_model_that_the_api_serves(local_pipeline
     assert source["raw_windows"] == {"used": 1}  # the device's window became training data
     assert 0 < report["candidate"]["scores"]["score"] <= 1
     assert status == 200 and served["version"] == out["candidate_version"]
+    gestures = [c for c in manifest["classes"] if c != "idle"]
+    assert known["versions"][pointer["version"]] == gestures  # published with its vocabulary
+    assert set(known["gestures"]) == {"x", *gestures}

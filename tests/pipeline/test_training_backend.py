@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from functions.storage_layout import raw_sample_key
 from pipeline.training_backend import GestureTraining, load_backend, raw_layer_copy
 from tests.pipeline.conftest import push_along_x
 from training.raw_layer import raw_window_streams
-from training.recordings import SIGNALS, labels_path_for, read_labels
+from training.recordings import SIGNALS, labels_path_for, read_labels, read_recording
 
 
 def events_in(path) -> int:
@@ -21,9 +22,27 @@ def test_evaluation_streams_are_fixed_and_half_of_them_dense(tmp_path):
     streams = GestureTraining().evaluation_streams(tmp_path / "a", {"evaluation_recordings": 4})
     again = GestureTraining().evaluation_streams(tmp_path / "b", {"evaluation_recordings": 4})
     assert [p.read_bytes() for p in streams] == [p.read_bytes() for p in again]
-    spaced, dense = streams[:2], streams[2:]
-    assert [p.parent.name for p in streams] == ["spaced", "spaced", "dense", "dense"]
+    spaced, dense, held = streams[:2], streams[2:4], streams[4:]
+    assert [p.name for p in streams] == [
+        "synthetic-9000.csv", "synthetic-9001.csv", "synthetic-9100.csv", "synthetic-9101.csv",
+        *(f"held-synthetic-{s}.csv" for s in (9000, 9001, 9100, 9101)),
+    ]  # fmt: skip
     assert min(map(events_in, dense)) > max(map(events_in, spaced))  # same minute, more gestures
+    for original, copy in zip(spaced + dense, held, strict=True):  # same gestures, held off
+        assert read_labels(labels_path_for(original)) == read_labels(labels_path_for(copy))
+        a, b = read_recording(original)[:, :3], read_recording(copy)[:, :3]
+        tilt = np.degrees(np.arccos(np.clip(
+            (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1), -1, 1
+        )))  # fmt: skip
+        assert 8 <= np.median(tilt) <= 32
+
+
+def test_evaluation_streams_hold_every_gesture_of_both_models(tmp_path):
+    streams = GestureTraining().evaluation_streams(
+        tmp_path, {"evaluation_recordings": 2, "gestures": ["circle", "shake", "tap", "x", "y"]}
+    )
+    found = {e.gesture for p in streams for e in read_labels(labels_path_for(p))}
+    assert found == {"circle", "shake", "x", "y"}  # tap: no synthetic shape, only device data
 
 
 def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
@@ -57,3 +76,16 @@ def test_a_window_whose_key_is_not_a_raw_layer_key_is_refused(tmp_path):
     windows.write_text(json.dumps({"key": "../../etc/x.json", "label": "x"}) + "\n")
     with pytest.raises(ValueError, match="not a raw sample key"):
         raw_layer_copy(windows, tmp_path / "data")
+
+
+def test_the_training_data_is_a_folder_of_recordings(tmp_path):
+    """Spaced, dense and held-off recordings side by side: never mistaken for a clip folder."""
+    from pipeline.training_backend import synthetic_set
+    from training.clips import is_clip_folder
+    from training.params import load_params
+    from training.pipeline import load_streams
+
+    synthetic_set(tmp_path, 3, 4, 20.0, ("circle", "x"))
+    streams, source = load_streams(tmp_path, load_params())
+    assert not is_clip_folder(tmp_path) and source["kind"] == "recordings"
+    assert {e.gesture for s in streams for e in s.events} == {"circle", "x"}

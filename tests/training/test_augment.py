@@ -3,7 +3,7 @@
 import numpy as np
 
 from training.augment import LIMITS, augmented, random_rotation, rotate, rotation_matrix
-from training.featurize import WindowSpec
+from training.featurize import WindowSpec, classes_of
 from training.params import load_params
 from training.selection import WindowCache
 from training.streams import Stream
@@ -72,7 +72,7 @@ def test_rotation_touches_training_copies_only():
     params.augment.rotation_deg, params.augment.rotated_copies = 15, 1
     train, held_out = _streams(2), _streams(2, seconds=10)
     before = [s.samples.copy() for s in train + held_out]
-    cache = WindowCache(train, params)
+    cache = WindowCache(train, params, classes_of(train))
     cache.get(WindowSpec(20, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")))
     assert all(a is b for a, b in zip(cache.streams[:2], train, strict=True))  # originals first
     assert all(s.name.endswith("-aug") for s in cache.streams[2:])

@@ -109,3 +109,13 @@ def test_folder_without_training_data_is_rejected(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing here")
     with pytest.raises(FileNotFoundError, match="no labelled recordings"):
         load_streams(tmp_path, load_params())
+
+
+def test_gesture_names_are_data_not_a_fixed_list():
+    from training.recordings import vocabulary
+
+    assert Event(0, 10, "shake").gesture == "shake"
+    for bad in ("idle", "handling", "Shake", "9x", "a" * 33, ""):
+        with pytest.raises(RecordingError):
+            Event(0, 10, bad)
+    assert vocabulary([Event(0, 1, "y"), Event(2, 3, "shake")]) == ("idle", "shake", "y")

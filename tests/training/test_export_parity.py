@@ -195,15 +195,15 @@ def test_extreme_windows_keep_every_value_a_small_int_on_32_bit_ports(kind, run_
 
 def test_host_evaluation_and_device_detector_give_the_same_events(tiny_model):
     from training.evaluation import debounce
-    from training.featurize import CLASSES
     from training.selection import score_streams
     from training.streams import Stream
 
     samples, truth = generate_recording(321, 60)
     stream = Stream("s", samples[:, :6], truth)
-    (scored,) = score_streams(tiny_model.estimator, [stream], tiny_model.selected.spec)
+    classes = tiny_model.manifest.classes
+    (scored,) = score_streams(tiny_model.estimator, [stream], tiny_model.selected.spec, classes)
     pp = tiny_model.manifest.postprocess.model_dump()
-    host = debounce(list(CLASSES), pp, scored.ends, scored.scores, scored.scale)
+    host = debounce(classes, pp, scored.ends, scored.scores, scored.scale)
     host = [(d.t_ms, d.gesture) for d in host]
     manifest, score = load_model(tiny_model.model_dir)
     device = [

@@ -139,3 +139,21 @@ def test_a_second_run_on_the_same_layers_resumes_from_cached_candidates(tmp_path
     again = train(data, tmp_path / "model2", "tiny", layers=tmp_path / "layers")
     assert again.candidates == first.candidates
     assert again.manifest.postprocess == first.manifest.postprocess
+
+
+def test_classes_come_from_the_data_and_detect_names_a_new_one(tmp_path, capsys):
+    """A gesture set with a new gesture: the manifest, report and detect all carry it."""
+    data = tmp_path / "data"
+    gestures = ("circle", "x", "y", "shake")
+    generate_dataset(data, seed=40, count=5, duration_s=60, gestures=gestures)
+    params = load_params()
+    result = train(data, tmp_path / "model", "tiny", params, tmp_path / "layers")
+    assert result.manifest.classes == ["idle", "circle", "shake", "x", "y"]
+    per_class = result.manifest.metrics["test"]["per_class"]
+    assert set(per_class) <= set(gestures) and "shake" in per_class
+    assert "<td>shake</td>" in (tmp_path / "model" / "report.html").read_text()
+    samples, truth = generate_recording(41, 40, gestures=("shake",))
+    rec = write_recording(tmp_path / "rec.csv", samples, truth)
+    assert main(["detect", str(rec), "--model", str(tmp_path / "model")]) == 0
+    found = [json.loads(line)["gesture"] for line in capsys.readouterr().out.splitlines()]
+    assert found.count("shake") >= len(truth) // 2

@@ -90,3 +90,14 @@ def test_malformed_recording_gives_clear_error(tmp_path):
     bad.write_text(",".join(COLUMNS) + "\n1,2,3,4,5,6,0\n1,2,3,4,5,6,50\n")
     with pytest.raises(RecordingError, match="100 Hz"):
         read_recording(bad)
+
+
+def test_a_gesture_set_can_include_a_new_gesture():
+    from training.synthetic import SHAPES
+
+    _, events = generate_recording(5, 90, gestures=("circle", "x", "y", "shake"))
+    assert "shake" in SHAPES and "shake" in {e.gesture for e in events}
+    _, only = generate_recording(6, 30, gestures=("shake",))
+    assert {e.gesture for e in only} == {"shake"}
+    with pytest.raises(ValueError, match="subset"):
+        generate_recording(6, 30, gestures=("wave",))

@@ -109,6 +109,7 @@ class App:
         cap = cfg["capture"]
         if cap["enabled"]:
             self.capture = Capture(self.ring, cap["pre_ms"], cap["post_ms"], cap["near_miss"])
+            self.capture.label = cap.get("label")
 
     # -- the model: trial, probation, fallback ------------------------------------------
     def _recover_trial(self):
@@ -207,6 +208,8 @@ class App:
     def process_samples(self):
         """Drain the ring into the detector; near-miss captures after new inferences."""
         det = self.detector
+        if self.capture and self.capture.label and self.ring.written:
+            self.capture.check_motion(self.ring.written - 1, self.model_version)
         if det is None:  # no model yet: keep the history for telemetry, detect nothing
             n = self.ring.pending()
             self.ring.consumed = self.ring.written
@@ -233,6 +236,7 @@ class App:
             self.events.dropped,
             self.events.dead,
             sum(u.auth_failures for u in self.uplinks),
+            self.detector.classes if self.detector else (),
         )
         self._stamp(record, self.ring.written)
         record.update(self.model_telemetry())

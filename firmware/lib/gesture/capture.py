@@ -1,8 +1,11 @@
 """Capture mode: raw 100 Hz windows around detections and near-misses, queued for POST /samples
-so they can be labelled and used for retraining."""
+so they can be labelled and used for retraining; or, with a label (recording examples of a
+gesture, perhaps one no model knows yet), a window at each motion onset labelled so."""
 
 from gesture import units
 from gesture.spec import CAPTURE_HZ, STEP_MS
+
+MOTION_COUNTS = 60 * units.GYRO_LSB_PER_DPS  # |gx|+|gy|+|gz| of a motion onset (60 deg/s)
 
 
 class Capture:
@@ -21,6 +24,8 @@ class Capture:
         self._last_trigger = -self.min_gap
         self.captured = 0
         self.missed = 0
+        self.label = None  # set: manual labelling, windows at motion onsets (check_motion)
+        self._one = [0] * 6  # one sample, reused
 
     def trigger(self, index, label, reason, model_version):
         """Ask for a window around sample `index`. A detection always gets its window (it
@@ -34,6 +39,18 @@ class Capture:
             return
         self._last_trigger = index
         self.pending = (max(0, index - self.pre), label, reason, model_version)
+
+    def check_motion(self, index, model_version):
+        """Manual labelling: when sample `index` moves (gyro), a window labelled `self.label`
+        from post_ms before it, pre_ms + post_ms long (the gesture follows its onset)."""
+        if self.pending is not None or index - self._last_trigger < self.min_gap:
+            return
+        if not self.ring.available(index):
+            return
+        s = self.ring.copy_window(index, 1, self._one)
+        if abs(s[3]) + abs(s[4]) + abs(s[5]) >= MOTION_COUNTS:
+            self._last_trigger = index
+            self.pending = (max(0, index - self.post), self.label, "manual", model_version)
 
     def check_near_miss(self, index, scores, classes, model_version, scale=1):
         """Trigger on an inference whose best gesture has a probability (scores / scale: the

@@ -35,7 +35,9 @@ DEFAULTS = {
     "clock_retry_s": 60,  # NTP retry while event times are provisional
     "auth_retry_s": 3600,  # after a 401/403 a route is tried again only this much later
     "watchdog_s": 60,  # board only: reset if the main loop stalls this long
-    "capture": {"enabled": False, "near_miss": 0.4, "pre_ms": 1000, "post_ms": 500},
+    # label: record examples of this gesture (may be one no model knows): every motion onset
+    # gets a window labelled so (reason "manual") instead of detections and near-misses
+    "capture": {"enabled": False, "near_miss": 0.4, "pre_ms": 1000, "post_ms": 500, "label": None},
     "t0_ms": None,  # epoch ms of sample 0; None: the clock at start
     "drain_s": 30,  # unix port: how long to keep delivering after the recording ends
 }

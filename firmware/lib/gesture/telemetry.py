@@ -28,8 +28,11 @@ def acc_rms(ring, count):
     }
 
 
-def heartbeat(ring, uptime_s, model_version, queue_len, dropped, dead_letters, auth_failures):
-    """One telemetry record (the caller stamps its time)."""
+def heartbeat(
+    ring, uptime_s, model_version, queue_len, dropped, dead_letters, auth_failures, gestures=()
+):
+    """One telemetry record (the caller stamps its time); `gestures`: the running model's
+    vocabulary (its classes; idle left out)."""
     return {
         "acc_rms": acc_rms(ring, ring.capacity),
         "free_heap": gc.mem_free(),
@@ -39,4 +42,5 @@ def heartbeat(ring, uptime_s, model_version, queue_len, dropped, dead_letters, a
         "dropped": dropped,
         "dead_letters": dead_letters,
         "auth_failures": auth_failures,
+        "gestures": [g for g in gestures if g != "idle"],
     }

@@ -36,7 +36,7 @@ def test_acc_rms_per_axis_in_m_s2():
 def test_heartbeat_has_the_api_fields():
     ring = SampleRing(256)
     _fill(ring, 10, (0, 0, 16384, 0, 0, 0))
-    record = telemetry.heartbeat(ring, 12, "v1", 3, 2, 4, 1)
+    record = telemetry.heartbeat(ring, 12, "v1", 3, 2, 4, 1, ["idle", "shake", "x"])
     assert sorted(record) == sorted(
         [
             "acc_rms",
@@ -47,10 +47,12 @@ def test_heartbeat_has_the_api_fields():
             "dropped",
             "dead_letters",
             "auth_failures",
+            "gestures",
         ]
     )  # the app stamps t_ms (or boot_ms before the clock is set)
     assert (record["queue_len"], record["dropped"], record["dead_letters"]) == (3, 2, 4)
     assert record["auth_failures"] == 1
+    assert record["gestures"] == ["shake", "x"]  # the running model's vocabulary
     assert record["free_heap"] > 0 and abs(record["acc_rms"]["z"] - units.G) < 1e-9
 
 
@@ -143,3 +145,25 @@ def test_event_ids_never_repeat_across_boots_even_after_a_torn_write():
             f.write("9")
     assert len(seen) == 9 and "2-1" in seen and identity.boot_of("3-2") == 3
     assert identity.boot_of(None) is None
+
+
+def test_manual_label_captures_a_window_at_each_motion_onset():
+    ring = SampleRing(512)
+    cap = Capture(ring, pre_ms=1000, post_ms=500, near_miss=0.5, min_gap_ms=2000)
+    cap.label = "shake"  # a gesture no model knows yet
+    _fill(ring, 100, (0, 0, 16384, 10, -10, 5))  # at rest
+    cap.check_motion(99, "none")
+    assert cap.pending is None
+    _fill(ring, 1, (0, 0, 16384, 9000, 0, 0))  # gyro x about 69 deg/s: the motion starts
+    cap.check_motion(100, "none")
+    assert cap.pending == (50, "shake", "manual", "none")
+    cap.check_motion(100, "none")  # a window is pending: no second one
+    _fill(ring, 150, (0, 0, 16384, 9000, 0, 0))
+    record = cap.poll(0)
+    assert (record["label"], record["reason"]) == ("shake", "manual")
+    assert len(record["values"]) == 150 and record["t_ms"] == 500
+    cap.check_motion(200, "none")  # within min_gap of the last onset
+    assert cap.pending is None
+    _fill(ring, 50, (0, 0, 16384, 9000, 0, 0))
+    cap.check_motion(300, "none")
+    assert cap.pending[0] == 250
