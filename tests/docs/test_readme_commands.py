@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -118,6 +119,8 @@ class Sandbox:
         line = self.api.stdout.readline()  # blocks until the cloud is up
         match = re.search(r"api=(\S+)", line)
         assert match, f"the local cloud did not start: {line!r}"
+        # up logs a line per request: read them, or a full pipe blocks every request it serves
+        threading.Thread(target=self.api.stdout.read, daemon=True).start()
         url = match.group(1)
         added = self.run(f".venv/bin/gesture-stack devices add docs-1 --endpoint {url}")
         key = re.search(r" key=(\S+)", added.stdout)
