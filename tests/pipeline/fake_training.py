@@ -36,6 +36,8 @@ class FakeTraining:
                 name: {"bytes": (out_dir / name).stat().st_size}
                 for name in ("model.py", "model.mpy")
             },
+            # like a real model, it knows its classes (POST /events accepts its gestures)
+            "classes": fake.get("classes", ["idle", "circle", "x", "y"]),
             "metrics": {"fake_score": fake.get("score", 0.5), "device_windows": windows},
         }
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
