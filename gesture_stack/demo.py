@@ -202,7 +202,8 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
 
 def record_new_gesture(demo: DemoRun, session: Path) -> int:
     """The device in capture mode with a label: a window per motion onset, labelled shake."""
-    banner(f"5/8 capture: the device records examples of {NEW_GESTURE!r}, a gesture no model knows")
+    # a literal "N/8" opens every banner: the help's numbered list is checked against them
+    banner("5/8 capture: the device records examples of " + repr(NEW_GESTURE) + ", a new gesture")
     code = run_device(demo, session, "--label", NEW_GESTURE, "--drain-s", "30")
     labelled = stored_windows(DEMO_DEVICE).get(NEW_GESTURE, 0)
     demo.step(

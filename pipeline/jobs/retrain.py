@@ -62,16 +62,20 @@ def download_model(settings: JobSettings, s3, pointer: dict) -> Path:
     return folder
 
 
+def read_manifest(model_dir: Path) -> dict:
+    """A model folder's manifest (version, classes, files)."""
+    return json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())
+
+
 def gestures_of(model_dir: Path | None) -> list[str]:
     """The gestures a model folder knows (its manifest's classes without idle)."""
     if model_dir is None:
         return []
-    manifest = json.loads((model_dir / "manifest.json").read_text())
-    return vocabulary.gestures_of(manifest.get("classes", []))
+    return vocabulary.gestures_of(read_manifest(model_dir).get("classes", []))
 
 
 def describe(model_dir: Path, scores: dict) -> Candidate:
-    manifest = json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())
+    manifest = read_manifest(model_dir)
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
     per_gesture = {g: v["f1"] for g, v in (scores.get("per_class") or {}).items()}
     return Candidate(
@@ -141,7 +145,7 @@ def publisher(settings, sink: ArtifactSink, model_dir: Path, version: str):
     def publish() -> dict:
         upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
         # its gestures join the fleet's vocabulary (POST /events accepts them) before the swap
-        classes = json.loads((model_dir / "manifest.json").read_text()).get("classes", [])
+        classes = read_manifest(model_dir).get("classes", [])
         known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
         sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
         return {

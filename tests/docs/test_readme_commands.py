@@ -143,6 +143,30 @@ class Sandbox:
         )
 
 
+def write_clips(root: Path) -> Path:
+    """A clip folder (training/clips.py): each synthetic gesture cut out, one 100 Hz CSV each."""
+    import csv
+
+    from gesture import units
+
+    from training.synthetic import generate_recording
+
+    k = 0
+    for seed in (61, 62, 63):
+        samples, events = generate_recording(seed, 40, gestures=("circle", "x"), handling=False)
+        for e in events:
+            a, b = max(e.start_ms // 10 - 80, 0), e.end_ms // 10 + 80
+            path = root / e.gesture / f"clip{k:03d}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow([*units.SIGNALS, "ms"])
+                for i, row in enumerate(samples[a:b, :6]):
+                    w.writerow([*(f"{v:.5f}" for v in row), i * 10])
+            k += 1
+    return root
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     box = Sandbox(tmp_path_factory.mktemp("docs"))
@@ -155,6 +179,7 @@ def sandbox(tmp_path_factory):
     recording = write_recording(box.scratch / "recording.csv", samples, events)
     (box.repo / FIRMWARE_IMAGE).write_bytes(b"\xe9 a MicroPython image stand-in")
     box.placeholders |= {
+        "CLIPS_DIR": str(write_clips(box.scratch / "clips")),
         "RECORDINGS_DIR": str(recordings),
         "RECORDING.csv": str(recording),
         "MODEL_DIR": "build/model",
