@@ -31,6 +31,7 @@ import base64
 import hmac
 import io
 import json
+import logging
 import os
 import re
 import secrets
@@ -189,8 +190,8 @@ class LocalCloud:
         self._stack.callback(target.close)
         for handler in api.logger.handlers:
             if hasattr(handler, "setStream"):
-                previous = handler.setStream(target)
-                self._stack.callback(handler.setStream, previous)
+                previous = _swap_stream(handler, target)
+                self._stack.callback(_swap_stream, handler, previous)
 
     def _ensure_usage_plan(self) -> str:
         from functions import wiring
@@ -602,3 +603,11 @@ def serve_forever(host: str, port: int, state: Path) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _swap_stream(handler: logging.StreamHandler, stream):
+    """Point a handler at `stream` and return the old one, without flushing it first (unlike
+    setStream): the old stream may be closed already (a test's captured stderr)."""
+    with handler.lock:
+        previous, handler.stream = handler.stream, stream
+    return previous

@@ -44,8 +44,6 @@ class FakeTraining:
                 for name in ("model.py", "model.mpy")
                 for data in [(out_dir / name).read_bytes()]
             },
-            # like a real model, it knows its classes (POST /events accepts its gestures)
-            "classes": fake.get("classes", ["idle", "circle", "x", "y"]),
             "metrics": {"fake_score": fake.get("score", 0.5), "device_windows": windows},
         }
         (out_dir / "manifest.json").write_text(json.dumps(manifest))
