@@ -14,6 +14,7 @@ import re
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,16 @@ from fw_harness import (
 from localcloud.server import LocalCloud
 
 RTC_UNSET_MS = 946_684_800_000  # an ESP32 RTC after a power cycle: 2000-01-01
+
+
+@contextmanager
+def cloud_running_the_device_model(tmp_path: Path):
+    """The real API (local cloud) with the model the test device runs published, as in the
+    field: a device runs a released model, and POST /events accepts only the gestures of
+    published releases (the fleet's vocabulary)."""
+    with LocalCloud(port=0) as local:
+        local.publish_model(write_rules_model(tmp_path / "release"))
+        yield local
 
 
 def report(name: str, numbers: dict) -> dict:
@@ -87,7 +98,7 @@ def test_power_cycle_during_an_outage_with_the_rtc_reset_and_late_ntp(tmp_path):
     """Events made with a valid clock, a power cut while the API is unreachable, a reboot with
     the RTC at 2000-01-01 and NTP answering only on its second try, then the API is back."""
     now = int(time.time() * 1000)
-    with LocalCloud(port=0) as local:
+    with cloud_running_the_device_model(tmp_path) as local:
         key = local.add_device("dev-outage")
         with FakeApi(upstream=local.url, script=[503] * 1000) as outage:  # unreachable API
             rec1 = write_synthetic_recording(tmp_path / "rec1.csv", seed=1, duration_s=60)
@@ -129,7 +140,7 @@ def test_a_boot_that_ends_before_the_clock_is_set_sends_its_events_flagged(tmp_p
     """RTC unset and NTP never answering in the first boot: its events cannot be placed in time;
     after the next boot's sync they are still delivered, flagged clock=unresolved."""
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with LocalCloud(port=0) as local:
+    with cloud_running_the_device_model(tmp_path) as local:
         key = local.add_device("dev-noclock")
         config = device_config(tmp_path, local.url, rec, api_key=key, drain_s=0.5)
         now = int(time.time() * 1000)
@@ -156,7 +167,7 @@ def test_a_boot_that_ends_before_the_clock_is_set_sends_its_events_flagged(tmp_p
 def test_reboot_with_a_drifted_clock_after_a_batch_stored_whose_answer_was_lost(tmp_path, drift_ms):
     now = int(time.time() * 1000)
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1, duration_s=60)
-    with LocalCloud(port=0) as local:
+    with cloud_running_the_device_model(tmp_path) as local:
         key = local.add_device("dev-drift")
         # the first batch reaches the real handlers (stored), its answer never comes back
         with FakeApi(upstream=local.url, script=["lost"] + [503] * 1000) as proxy:
@@ -300,7 +311,7 @@ def test_gesture_stack_device_exits_non_zero_when_the_key_is_rejected(tmp_path, 
 def test_an_answer_cut_short_keeps_the_batch_and_the_real_api_stores_it_once(tmp_path, cut):
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
     now = int(time.time() * 1000)
-    with LocalCloud(port=0) as local:
+    with cloud_running_the_device_model(tmp_path) as local:
         key = local.add_device("dev-cut")
         with FakeApi(upstream=local.url, script=[cut, cut], timeout_delay=1.5) as proxy:
             config = device_config(
@@ -338,7 +349,7 @@ def test_records_queued_by_older_firmware_are_delivered_after_the_upgrade(tmp_pa
     (data / "events.log").write_text(lines)
     (data / "events.state").write_text('{"next_seq": 4, "acked": 0, "dropped": 0}')
     rec = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
-    with LocalCloud(port=0) as local:
+    with cloud_running_the_device_model(tmp_path) as local:
         key = local.add_device("dev-upgrade")
         with FakeApi(upstream=local.url, script=["lost"]) as proxy:  # and one answer lost
             config = device_config(tmp_path, proxy.url, rec, api_key=key, t0_ms=now - 20_000)

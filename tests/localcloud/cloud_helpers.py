@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import urllib.error
@@ -35,3 +36,16 @@ def raw(cloud, request: bytes, timeout: float = 15.0) -> bytes:
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
+
+
+def model_folder(parent, version="v5", classes=("idle", "x")):
+    """A release folder as `publish_model` takes it: its gestures become the fleet's vocabulary
+    (POST /events accepts only those), its file described by sha256 and size."""
+    folder = parent / version
+    folder.mkdir()
+    data = b"M\x06"
+    (folder / "model.mpy").write_bytes(data)
+    files = {"model.mpy": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}
+    manifest = {"version": version, "classes": list(classes), "files": files}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from cloud_helpers import call
+from cloud_helpers import call, model_folder
 
 from functions import wiring
 from localcloud.server import LocalCloud
@@ -32,24 +32,16 @@ def heartbeat() -> dict:
     return body | {"t_ms": int(time.time() * 1000)}
 
 
-def model_folder(tmp_path, version="v5"):
-    folder = tmp_path / version
-    folder.mkdir()
-    (folder / "model.mpy").write_bytes(b"M\x06")
-    files = {"model.mpy": {"sha256": "0" * 64, "bytes": 2}}
-    (folder / "manifest.json").write_text(json.dumps({"version": version, "files": files}))
-    return folder
-
-
 def test_a_restart_keeps_everything_devices_posted(tmp_path):
     state = tmp_path / "state"
     with LocalCloud(port=0, state=state, pipeline=False) as cloud:
         key = cloud.add_device("dev-1")
         revoked = cloud.add_device("dev-2")
         cloud.keys.revoke("dev-2")
+        assert call(cloud, "POST", "/events", key, batch(1))[0] == 400  # no gesture known yet
+        cloud.publish_model(model_folder(tmp_path))
         assert call(cloud, "POST", "/events", key, batch(1, 2, 3))[0] == 200
         assert call(cloud, "POST", "/telemetry", key, heartbeat())[0] == 200
-        cloud.publish_model(model_folder(tmp_path))
         dashboard_key = cloud.dashboard_key
     assert (state / SNAPSHOT).is_file()
     with LocalCloud(port=0, state=state, pipeline=False) as cloud:
@@ -60,6 +52,7 @@ def test_a_restart_keeps_everything_devices_posted(tmp_path):
         status, headers, _ = call(cloud, "GET", "/model", key)
         assert headers["ETag"] == '"v5"'
         assert [t["device_id"] for t in wiring.telemetry().latest("dev-1")] == ["dev-1"]
+        assert wiring.models().vocabulary() == {"x"}  # what devices may post survived too
         # a retried event after the restart is still stored once
         assert call(cloud, "POST", "/events", key, batch(3))[0] == 200
         assert len(json.loads(call(cloud, "GET", "/events", key)[2])["items"]) == 3
@@ -71,7 +64,8 @@ def test_changes_are_saved_within_seconds_without_a_clean_stop(tmp_path):
     cloud.start()
     try:
         key = cloud.add_device("dev-1")
-        call(cloud, "POST", "/events", key, batch(1))
+        cloud.publish_model(model_folder(tmp_path))
+        assert call(cloud, "POST", "/events", key, batch(1))[0] == 200
         deadline = time.monotonic() + 10
         while cloud.keeper.snapshots < 2 and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -1,9 +1,12 @@
 """A fast stand-in for the training package, chosen through PIPELINE_TRAINING_BACKEND.
 
 Behaviour comes from the execution input's `training.fake`: {"score": float (default 0.5),
-"version": str, "mpy_bytes": int (default 1000), "fail": bool, "score_delay_s": float (each
-scoring takes that long: widens the window in which concurrent runs race)}. The score is
-stored in the model's manifest, so a later run scores the then-current model the same way.
+"version": str, "classes": list (default: idle and the synthetic recordings' gestures, the
+classes of a real model trained without labelled device data), "mpy_bytes": int (default
+1000), "fail": bool, "score_delay_s": float (each scoring takes that long: widens the window
+in which concurrent runs race)}. The score is stored in the model's manifest, so a later run
+scores the then-current model the same way. The manifest's classes and files (sha256, size)
+are what publication needs: the classes become the fleet's vocabulary.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import time
 from pathlib import Path
 
 from pipeline import run_input
+from training.synthetic import SHAPES
+
+DEFAULT_CLASSES = ["idle", *sorted(SHAPES)]
 
 
 class FakeTraining:
@@ -32,9 +38,11 @@ class FakeTraining:
         manifest = {
             "schema": 1,
             "version": fake.get("version", f"20260101000000-{digest}"),
+            "classes": list(fake.get("classes", DEFAULT_CLASSES)),  # the fleet's vocabulary
             "files": {
-                name: {"bytes": (out_dir / name).stat().st_size}
+                name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                 for name in ("model.py", "model.mpy")
+                for data in [(out_dir / name).read_bytes()]
             },
             "metrics": {"fake_score": fake.get("score", 0.5), "device_windows": windows},
         }
