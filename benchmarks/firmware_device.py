@@ -128,7 +128,7 @@ def float_twin(estimator, manifest: dict) -> str:
         scale = SI_PER_LSB[signals[j]]
         per = {"mean": t / n, "absdiff": t / (n - 1), "min": t, "max": t}
         if stats[stat] == "std":
-            return (max(t, 0) / n) ** 0.5 * 2 ** std_shift(n) * scale
+            return max(t, 0) / n**0.5 * 2 ** std_shift(n) * scale
         return per[stats[stat]] * scale
 
     class Rescale(ast.NodeTransformer):

@@ -63,6 +63,16 @@ def window_counts(counts: np.ndarray, ends: np.ndarray, spec: WindowSpec) -> np.
     return counts[ends[:, None] + offsets[None, :]]
 
 
+def isqrt(v: np.ndarray) -> np.ndarray:
+    """`gesture.features.isqrt` of every element (int64, each below 2^52): floor(sqrt(v)),
+    exact after one correction either way of the float square root."""
+    v = np.maximum(v, 0)
+    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.int64)
+    r -= r * r > v
+    r += (r + 1) * (r + 1) <= v
+    return r
+
+
 def features(windows: np.ndarray, spec: WindowSpec) -> np.ndarray:
     """Integer feature matrix (n x size, int64) of raw-count windows, in `gesture.features`
     order and units (sums and counts, see there): the device computes the same integers."""
@@ -77,7 +87,7 @@ def features(windows: np.ndarray, spec: WindowSpec) -> np.ndarray:
         total = shifted.sum(axis=1)
         values = {
             "mean": raw.sum(axis=1),
-            "std": (shifted * shifted).sum(axis=1) - (total * total) // n,
+            "std": isqrt((shifted * shifted).sum(axis=1) - (total * total) // n),
             "min": raw.min(axis=1),
             "max": raw.max(axis=1),
             "absdiff": np.abs(np.diff(raw, axis=1)).sum(axis=1),

@@ -14,7 +14,7 @@ from pathlib import Path
 from training.params import Candidate, TrainParams
 from training.streams import Stream
 
-FORMAT = b"integer-votes-1"  # what an entry holds; older entries never match
+FORMAT = b"integer-votes-2"  # what an entry holds (2: std as isqrt); older entries never match
 
 
 def folds_fingerprint(folds: dict[str, list[Stream]], params: TrainParams) -> str:

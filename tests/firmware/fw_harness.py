@@ -52,10 +52,10 @@ def run_mp_test(module: str, name: str, cwd: Path) -> None:
 
 def _std_units(si: float, si_per_count: float, window: int = 21) -> int:
     """A standard deviation in SI as the device's integer std feature (gesture.features:
-    ceil(n x variance) of counts >> std_shift(n))."""
+    isqrt(ceil(n x variance)) of counts >> std_shift(n))."""
     from gesture.features import std_shift
 
-    return int(window * (si / si_per_count / 2 ** std_shift(window)) ** 2)
+    return int(window**0.5 * si / si_per_count / 2 ** std_shift(window))
 
 
 def _rules_model() -> str:

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 from gesture.detector import Detector
@@ -50,17 +51,47 @@ def test_features_are_integer_counts_time_points_in_the_window_then_stats():
     # time points are read by the model from the window buffer, not copied
     assert [f.input_ref(i) for i in (0, 1, 5)] == [("w", 0), ("w", 5 * 6), ("w", 5 * 6 + 2)]
     assert f.input_ref(6) == ("f", 0) and f.size == 6 + 10
-    # per signal: sum, ceil(n * var), min, max, sum |diff|  (n = 3, counts >> std_shift(3))
+    # per signal: sum, isqrt(ceil(n * var)), min, max, sum |diff|  (n = 3, counts >> std_shift(3))
     u = [v >> std_shift(3) for v in (262, 0, 7)]
     n_var = 3 * sum(x * x for x in u) - sum(u) ** 2  # n^2 var; ceil(n var) = ceil(this / n)
     assert f.fill(w) == [3 * 16384, 0, 16384, 16384, 0,
-                         269, -(-n_var // 3), 0, 262, 262 + 7]  # fmt: skip
+                         269, math.isqrt(-(-n_var // 3)), 0, 262, 262 + 7]  # fmt: skip
     w.reset()
     f.reset()
     assert f.vector == [0] * 10 and w.value(2, 5) == 0
     names = feature_names({"stats": ["mean"]}, ["acc_x", "gyro_z"], 3, 20)
     assert names == ["acc_x_0", "gyro_z_0", "acc_x_50", "gyro_z_50", "acc_x_100", "gyro_z_100",
                      "acc_x_mean", "gyro_z_mean"]  # fmt: skip
+
+
+def test_isqrt_is_exact_on_device_and_host():
+    import numpy as np
+    from gesture.features import isqrt
+
+    from training.featurize import isqrt as host_isqrt
+
+    values = [0, 1, 2, 3, 4, 15, 16, 17, 99, 100, 101, 2**30 - 1, 2**30, 2**52 - 1]
+    values += [k * k + d for k in (3, 46340, 46341, 2**20) for d in (-1, 0, 1)]
+    expected = [math.isqrt(v) for v in values]
+    assert [isqrt(v) for v in values] == expected
+    assert host_isqrt(np.array(values, dtype=np.int64)).tolist() == expected
+    assert isqrt(-5) == 0 and host_isqrt(np.array([-5])).tolist() == [0]
+
+
+def test_std_feature_is_linear_in_the_standard_deviation():
+    """Twice the motion, twice the std feature (not four times): extra trees cut uniformly
+    between a feature's extremes, and on a squared scale their cuts miss the quiet windows."""
+    import numpy as np
+
+    from training.featurize import WindowSpec, features
+
+    spec = WindowSpec(rate_hz=25, signals=("gyro_x",), time_points=False, stats=("std",))
+    wave = np.sin(np.linspace(0, 6 * np.pi, 26))
+    windows = np.zeros((3, 26, 6), dtype=np.int64)
+    for row, amp in enumerate((2000, 4000, 8000)):
+        windows[row, :, 3] = np.round(amp * wave)
+    small, double, quadruple = features(windows, spec)[:, 0].tolist()
+    assert abs(double / small - 2) < 0.02 and abs(quadruple / small - 4) < 0.02
 
 
 def test_features_reject_unknown_signal_or_stat():

@@ -7,9 +7,11 @@ then for each signal its stats in spec order (acc_x_mean, acc_x_std, ...). Every
 integer in raw int16 counts (training uses the same integers, so thresholds are exact):
   time point  the count
   mean        the window's sum of counts (window length x mean)
-  std         ceil(n x variance) of the counts shifted right by `std_shift(n)`: monotone in the
-              standard deviation, and the sum of squares behind it stays a small int on 32-bit
-              ports for any int16 input (n samples x (32768 >> shift)^2 < 2^30)
+  std         isqrt(ceil(n x variance)) of the counts shifted right by `std_shift(n)`: about
+              sqrt(n) x the standard deviation, so linear in it (a variance would square the
+              scale, and extra trees, which cut uniformly between a feature's extremes, would
+              spend their cuts where few windows are); the sum of squares behind it stays a
+              small int on 32-bit ports for any int16 input (n x (32768 >> shift)^2 < 2^30)
   min, max    the smallest / largest count
   absdiff     the sum of |x[k+1] - x[k]| over the window
 Time points are not copied: the model reads them from the window buffer (gesture.window).
@@ -43,6 +45,21 @@ def std_shift(n):
     while n * (1 << (30 - 2 * shift)) > SMALL_INT_MAX:  # (-32768 >> s)^2 = 2^(30 - 2s)
         shift += 1
     return shift
+
+
+def isqrt(v):
+    """The largest integer whose square is <= v (0 for v <= 0): Newton's method in integers."""
+    if v <= 0:
+        return 0
+    x, t = 1, v
+    while t:  # x = 2^ceil(bits / 2) > sqrt(v): Newton from above
+        t >>= 2
+        x <<= 1
+    while True:
+        y = (x + v // x) >> 1
+        if y >= x:
+            return x
+        x = y
 
 
 def _signal_indices(signals):
@@ -188,7 +205,7 @@ class Features:
                 t = total[j]
                 q = t // n
                 r = t - q * n
-                f[i] = sq[j] - (q * q * n + 2 * q * r + r * r // n)  # ceil(n * variance)
+                f[i] = isqrt(sq[j] - (q * q * n + 2 * q * r + r * r // n))  # of ceil(n var)
         if self._ext:
             head = window.oldest
             nxt = head if head else n  # suffix of the previous block from the oldest sample on
