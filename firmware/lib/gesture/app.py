@@ -166,6 +166,9 @@ class App:
             scorer.on_probation = False
             self.trial.passed()
             log(f"gs-model trusted version={self.model_version}")
+        else:
+            return
+        self.next_heartbeat = self.board.ticks_ms()  # the fleet hears of the verdict at once
 
     def model_telemetry(self):
         """Heartbeat fields about the model: faults so far and the versions refused."""
