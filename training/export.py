@@ -103,8 +103,10 @@ def input_refs(spec) -> list[tuple[str, int]]:
 
 def integer_source(code: str, model: IntegerModel, refs: list[tuple[str, int]]) -> str:
     """m2cgen's Python for `model.estimator` with integer arithmetic: `input[i] <= t` becomes the
-    feature read from the window or stats list against `integer_threshold(t)`, a leaf's class
-    fractions become integer votes added to locals s0..sK, written into `out` at the end.
+    feature read from the window (`w[k]`, k = offset from the oldest sample: see
+    WINDOW_FROM_OLDEST) or stats list (`f[i]`) against `integer_threshold(t)`, a leaf's class
+    fractions become integer votes added to a few packed locals s0..sJ (see `vote_packing`),
+    unpacked into `out` at the end.
     The code is walked alongside the scikit-learn trees: every split must name the same feature
     and threshold, every leaf the same class fractions, or ExportError."""
     module = ast.parse(code)
@@ -113,25 +115,59 @@ def integer_source(code: str, model: IntegerModel, refs: list[tuple[str, int]]) 
     if len(trees) != len(model.trees) or not isinstance(ret, ast.Return):
         raise ExportError("m2cgen code does not have one block per tree")
     n_classes = model.votes[0].shape[1]
-    names = [f"s{c}" for c in range(n_classes)]
-    body = [_assign(ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store()),
-                    ast.Tuple([ast.Constant(0)] * n_classes, ast.Load()))]  # fmt: skip
+    bits, per_word = vote_packing(model.scale)
+    names = [f"s{j}" for j in range(-(-n_classes // per_word))]
+    pack = (bits, per_word, names)
+    body = [_assign_all(names, ast.Constant(0))]
     for t, stmt in enumerate(trees):
-        body += _walk(stmt, model.trees[t], model.votes[t], 0, refs, names)
-    for c, n in enumerate(names):
+        body += _walk(stmt, model.trees[t], model.votes[t], 0, refs, pack)
+    if any(isinstance(n, ast.Name) and n.id == "w" for s in body for n in ast.walk(s)):
+        body.insert(0, ast.parse(WINDOW_FROM_OLDEST).body[0])
+    for c in range(n_classes):
+        j, i = divmod(c, per_word)
+        value = ast.Name(names[j], ast.Load())
+        if i:
+            value = ast.BinOp(value, ast.RShift(), ast.Constant(i * bits))
+        if i < per_word - 1 and c < n_classes - 1:  # a higher field above: mask it off
+            value = ast.BinOp(value, ast.BitAnd(), ast.Constant((1 << bits) - 1))
         target = ast.Subscript(ast.Name("o", ast.Load()), ast.Constant(c), ast.Store())
-        body.append(_assign(target, ast.Name(n, ast.Load())))
+        body.append(_assign(target, value))
     body.append(ast.Return(ast.Name("o", ast.Load())))
     args = ast.arguments([], [ast.arg(a) for a in ("w", "b", "f", "o")], None, [], [], None, [])
     fn = ast.FunctionDef("score", args, body, [], None)
     return ast.unparse(ast.fix_missing_locations(ast.Module([fn], []))) + "\n"
 
 
+def vote_packing(scale: int) -> tuple[int, int]:
+    """(bits per class, classes per local) for class votes packed into small ints: a class gets
+    at most `scale` votes (every tree's leaf gives per_tree), so a field of scale.bit_length()
+    bits never carries into the next, and per_word fields stay below 2**30, a small int on
+    32-bit ports, in every partial sum (votes only add). Fewer locals keep score()'s frame
+    small enough for the VM to put it on the C stack (a larger one is allocated on the heap
+    and freed on every call) and let a leaf voting for several classes add once per local."""
+    bits = int(scale).bit_length()
+    per_word = max(1, 30 // bits)
+    if sum(scale << (bits * i) for i in range(per_word)) >= SMALL_INT:
+        raise ExportError(f"score scale {scale} does not fit a small int")
+    return bits, per_word
+
+
+def _assign_all(names: list[str], value) -> ast.Assign:
+    return ast.Assign([ast.Name(n, ast.Store()) for n in names], value, lineno=0)
+
+
+# Time points are read at fixed positions w[k] of the window seen from its oldest sample: the
+# detector passes that view (RawWindow.views[oldest]) and b = 0, so no split pays for `b + k`.
+# A caller passing the plain buffer and its offset still gets the right votes (at the cost of
+# a view per call).
+WINDOW_FROM_OLDEST = "if b:\n    w = memoryview(w)[b:]\n"
+
+
 def _assign(target, value) -> ast.Assign:
     return ast.Assign([target], value, lineno=0)
 
 
-def _walk(stmt, tree, votes, node: int, refs, names) -> list:
+def _walk(stmt, tree, votes, node: int, refs, pack) -> list:
     if isinstance(stmt, ast.If):
         test = stmt.test
         ok = (
@@ -150,17 +186,12 @@ def _walk(stmt, tree, votes, node: int, refs, names) -> list:
         if not -SMALL_INT <= limit < SMALL_INT:
             raise ExportError(f"threshold {threshold} is outside the small-int range")
         kind, at = refs[feature]
-        read = (
-            ast.BinOp(ast.Name("b", ast.Load()), ast.Add(), ast.Constant(at))
-            if kind == "w"
-            else ast.Constant(at)
-        )
-        left = ast.Subscript(ast.Name(kind, ast.Load()), read, ast.Load())
+        left = ast.Subscript(ast.Name(kind, ast.Load()), ast.Constant(at), ast.Load())
         return [
             ast.If(
                 ast.Compare(left, [ast.LtE()], [ast.Constant(limit)]),
-                _walk(stmt.body[0], tree, votes, tree.children_left[node], refs, names),
-                _walk(stmt.orelse[0], tree, votes, tree.children_right[node], refs, names),
+                _walk(stmt.body[0], tree, votes, tree.children_left[node], refs, pack),
+                _walk(stmt.orelse[0], tree, votes, tree.children_right[node], refs, pack),
             )
         ]
     if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List)):
@@ -171,9 +202,13 @@ def _walk(stmt, tree, votes, node: int, refs, names) -> list:
     value = tree.value[node, 0]
     if not np.allclose(fractions, value / value.sum(), rtol=0, atol=1e-9):
         raise ExportError(f"m2cgen leaf values do not match tree node {node}")
+    bits, per_word, names = pack
+    packed = [0] * len(names)
+    for c, v in enumerate(votes[node]):
+        packed[c // per_word] += int(v) << (bits * (c % per_word))
     return [
-        ast.AugAssign(ast.Name(names[c], ast.Store()), ast.Add(), ast.Constant(int(v)))
-        for c, v in enumerate(votes[node])
+        ast.AugAssign(ast.Name(names[j], ast.Store()), ast.Add(), ast.Constant(v))
+        for j, v in enumerate(packed)
         if v
     ]
 

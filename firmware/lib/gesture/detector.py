@@ -7,7 +7,10 @@ debouncer. The model (m2cgen, integer-transformed at export, see training/export
 
     score(w, b, f, out)  # w: window buffer, b: its oldest offset, f: stats, out: class scores
 
-and writes integer votes into `out` (their sum is the manifest's `score_scale`).
+and writes integer votes into `out` (their sum is the manifest's `score_scale`). It reads time
+point k of signal s at `w[b + s * 2 * window + k]`; the detector passes the buffer already seen
+from the oldest sample (`RawWindow.views[oldest]`) and b = 0, which models exported since read
+at fixed positions (`w[k]`, no add per split; called with b != 0 they take the view themselves).
 
     det = Detector(manifest, score)
     ev = det.push(ax, ay, az, gx, gy, gz)   # raw int16 counts
@@ -44,6 +47,7 @@ class Detector:
         self.score = score
         self.scores = [0] * len(self.classes)  # the model writes its votes here
         self._running = self.features.running
+        self._finish = self.features.finishing  # fill() has stats to finish per inference
         self.reset()
 
     def reset(self):
@@ -75,7 +79,9 @@ class Detector:
     def _infer(self):
         window = self.window
         scores = self.scores
-        self.score(window.buffer, window.oldest, self.features.fill(window), scores)
+        features = self.features
+        stats = features.fill(window) if self._finish else features.vector
+        self.score(window.views[window.oldest], 0, stats, scores)
         self.last_proba = scores
         self.inferences += 1
         return self.debouncer.update(scores, self._index)
@@ -86,7 +92,8 @@ class Detector:
         scores = self.scores
         for c in range(len(scores)):
             scores[c] = -1
-        out = self.score(self.window.buffer, self.window.oldest, self.features.vector, scores)
+        window = self.window
+        out = self.score(window.views[window.oldest], 0, self.features.vector, scores)
         if out is not scores or min(scores) < 0 or sum(scores) != self.scale:
             raise ValueError("model scores do not match the manifest's classes and scale")
         return scores

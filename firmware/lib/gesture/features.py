@@ -131,6 +131,7 @@ class Features:
         self._suf_lo = array("h", bytes(2 * n * len(ext)))  # suffix extremes, previous block
         self._suf_hi = array("h", bytes(2 * n * len(ext)))
         self.running = bool(self.stats)  # update() has work to do
+        self.finishing = bool(std or ext)  # fill() has work to do (else vector is up to date)
         self.reset()
 
     def reset(self):

@@ -56,14 +56,12 @@ class Debouncer:
 
     def update(self, scores, end_index):
         """One inference: class scores and the capture index of the window's last sample."""
-        best = 0
-        for c in range(1, len(scores)):
-            if scores[c] > scores[best]:
-                best = c
+        top = max(scores)  # (C loops, no iterator allocated; the first class with the most)
+        best = scores.index(top)
         if self._cooldown:
             self._cooldown -= 1
             return None
-        if best == self.idle or scores[best] < self.threshold:
+        if best == self.idle or top < self.threshold:
             self._need_miss = False
             if self._hits:
                 self._gap += 1
@@ -75,7 +73,7 @@ class Debouncer:
         self._gap = 0
         self._hits += 1
         self._end_sum += end_index
-        self._votes[best] += scores[best]
+        self._votes[best] += top
         if self._hits < self.min_hits:
             return None
         return self._fire()

@@ -5,6 +5,8 @@ decimation counter says so and allocates nothing. Layout (what the exported mode
 int16 array, a block of 2 * length per signal (acc_x..gyro_z); each kept sample is written
 twice, at slot h and h + length of its signal's block, so the window in time order is always
 one contiguous run: signal s at position k (0 = oldest) is `buffer[s * 2 * length + oldest + k]`.
+`views[oldest]` is that run without the offset (one preallocated memoryview per possible
+oldest slot): `views[oldest][s * 2 * length + k]`, what the model reads at fixed positions.
 A block holds exactly the window's values (twice), so min/max of a signal is min/max of its
 block. The sample pushed out of the window is kept in `evicted` for running sums.
 """
@@ -31,21 +33,20 @@ class RawWindow:
         self.length = length
         self.decimation = decimation
         self.block = 2 * length  # int16 values per signal
-        self._buf = array("h", bytes(2 * N_SIGNALS * self.block))
+        self.buffer = array("h", bytes(2 * N_SIGNALS * self.block))  # the layout above
         self.evicted = array("h", bytes(2 * N_SIGNALS))  # the sample the last push dropped
-        self.views = tuple(
-            memoryview(self._buf)[s * self.block : (s + 1) * self.block] for s in range(N_SIGNALS)
-        )
+        whole = memoryview(self.buffer)
+        self.views = tuple(whole[h:] for h in range(length))  # the buffer from slot h on
         self.reset()
 
     def reset(self):
         """Forget every stored sample (the window reads as zeros until it fills again)."""
-        buf = self._buf
+        buf = self.buffer
         for i in range(len(buf)):
             buf[i] = 0
         for i in range(N_SIGNALS):
             self.evicted[i] = 0
-        self._head = 0  # slot the next kept sample goes to (also the oldest stored sample)
+        self.oldest = 0  # slot of the oldest stored sample, where the next kept one goes
         self._phase = 0  # capture samples since the last kept one, modulo decimation
         self.filled = 0  # kept samples stored, saturating at length
 
@@ -55,11 +56,11 @@ class RawWindow:
         self._phase = phase + 1 if phase + 1 < self.decimation else 0
         if phase:
             return False
-        buf = self._buf
+        buf = self.buffer
         ev = self.evicted
         n = self.length
         step = self.block
-        o = self._head
+        o = self.oldest
         ev[0] = buf[o]
         buf[o] = ax
         buf[o + n] = ax
@@ -83,8 +84,8 @@ class RawWindow:
         ev[5] = buf[o]
         buf[o] = gz
         buf[o + n] = gz
-        head = self._head + 1
-        self._head = head if head < n else 0
+        head = self.oldest + 1
+        self.oldest = head if head < n else 0
         if self.filled < n:
             self.filled += 1
         return True
@@ -93,16 +94,6 @@ class RawWindow:
     def full(self):
         return self.filled == self.length
 
-    @property
-    def buffer(self):
-        """The int16 array described in the module docstring."""
-        return self._buf
-
-    @property
-    def oldest(self):
-        """Offset of the oldest sample inside each signal's block."""
-        return self._head
-
     def value(self, k, s):
         """Raw count of signal s at position k (0 = oldest) of a full window."""
-        return self._buf[s * self.block + self._head + k]
+        return self.buffer[s * self.block + self.oldest + k]

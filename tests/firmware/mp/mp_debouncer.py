@@ -74,3 +74,9 @@ def test_time_offset_moves_the_event_back_and_never_below_zero():
 
 def test_idle_above_threshold_is_never_an_event():
     check(run([[9700, 200, 100]] * 10, min_hits=1), [])
+
+
+def test_a_tie_goes_to_the_first_class():
+    # idle ties x at 0.45: idle wins, no hit; x ties y at 0.45: x wins, three hits fire at 2
+    check(run([[4500, 4500, 1000]] * 5, threshold_votes=4000), [])
+    check(run([[1000, 4500, 4500]] * 3, threshold_votes=4000), [(2, 105, "x", 0.45)])
