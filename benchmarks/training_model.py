@@ -75,7 +75,7 @@ def bench(name):
                 continue
             f.fill(w)
             t1 = time.ticks_us()
-            model.score(w.buffer, w.oldest, f.vector, out)
+            model.score(w.views[w.oldest], 0, f.vector, out)
             t2 = time.ticks_us()
             total += t2 - t0
             score_total += t2 - t1

@@ -45,7 +45,7 @@ vectors = [v['features'] for v in json.load(open({vectors!r}))['vectors']]
 for v in vectors:
     feats.load_vector(v)
     t0 = time.ticks_us()
-    model.score(w.buffer, w.oldest, feats.vector, o)
+    model.score(w.views[w.oldest], 0, feats.vector, o)
     total += time.ticks_diff(time.ticks_us(), t0)
 print(total / len(vectors))
 """
