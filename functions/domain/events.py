@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from functions.exceptions import InvalidInput
 from functions.models.common import ItemError
-from functions.models.events import EventBatch, StoredEvent
+from functions.models.events import Duplicate, EventBatch, StoredEvent
 from functions.storage_layout import DEVICE_ID_PATTERN, utc_day
 
 DAY_MS = 86_400_000
@@ -154,3 +154,34 @@ def to_stored_event(record: dict) -> StoredEvent:
     return StoredEvent.model_validate(
         {name: record[name] for name in StoredEvent.model_fields if name in record}, strict=False
     )
+
+
+# What makes two copies of an event the same event: everything the device said about it. The
+# time is compared only when the device knew it: an unresolved event's t_ms is the time
+# received, which a resend changes.
+_CONTENT = ("seq", "id", "gesture", "clock", "boot_ms", "score", "model_version")
+
+
+def same_content(record: dict, stored: dict | None) -> bool:
+    """Whether a resent record says what the stored copy says (False when none is left)."""
+    if stored is None:
+        return False
+    fields = _CONTENT if record["clock"] == "unresolved" else (*_CONTENT, "t_ms")
+    return all(_value(record.get(name)) == _value(stored.get(name)) for name in fields)
+
+
+def _value(value):
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def duplicates(resent: list[dict], stored: list[dict | None]) -> list[Duplicate]:
+    """The answer's account of the records already stored, with whether each says the same as
+    its stored copy (the stored copy is kept either way)."""
+    return [
+        Duplicate(
+            seq=record["seq"],
+            id=record.get("id"),
+            content="same" if same_content(record, copy) else "different",
+        )
+        for record, copy in zip(resent, stored, strict=True)
+    ]
