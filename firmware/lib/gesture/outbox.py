@@ -81,6 +81,9 @@ class Outbox:
         self._dead_lines = 0  # lines in the current dead-letter file
         self._log_lines = 0
         self._torn = False  # the log ends in a fragment (a write cut short)
+        self._dead_torn = False  # ... and the dead-letter file
+        self._skip = set()  # seqs removed in RAM only (the log could not be rewritten)
+        self._fixes = []  # changes applied as records are read (the log could not be rewritten)
         self.unsaved = False  # the state could not be written (flash full): retried
         storage.makedirs(directory)
         self._load()
@@ -150,6 +153,8 @@ class Outbox:
         if len(self._head) == self.count and self.count < self.ram_items:
             self._head.append((seq, line))  # everything queued is in RAM: keep it so
         self.count += 1
+        if self._log_lines >= 2 * self.capacity:
+            self._compact()  # an outage: nothing is acked, yet the log must not grow
         return seq
 
     def _refuse(self):
@@ -183,26 +188,54 @@ class Outbox:
 
     def set_aside(self, indices, status, errors):
         """Move the head records at these indices (0 = oldest) to the dead-letter file, with
-        the status and the API's error for each (errors[i]); the others stay queued in order."""
+        the status and the API's error for each (errors[i]); the others stay queued in order.
+        Returns how many were set aside; one the full flash cannot take even as a dead letter
+        leaves the queue too, counted in dropped_full."""
         chosen = [i for i in sorted(set(indices)) if 0 <= i < len(self._head)]
         if not chosen:
             return 0
         seqs = set()
+        moved = 0
         for i in chosen:
             seq, record = self._head[i]
             seqs.add(seq)
-            if self.dead_capacity and self._dead_lines >= self.dead_capacity:
-                self._rotate_dead()
-            with open(self.dead_path, "ab") as f:
-                f.write(
-                    b'{"seq":%d,"status":%d,"error":%s,"record":%s}\n'
-                    % (seq, status, json.dumps(errors.get(i)).encode(), record)
-                )
+            line = b'{"seq":%d,"status":%d,"error":%s,"record":%s}\n' % (
+                seq,
+                status,
+                json.dumps(errors.get(i)).encode(),
+                record,
+            )
+            try:
+                if self.dead_capacity and self._dead_lines >= self.dead_capacity:
+                    self._rotate_dead()
+                with open(self.dead_path, "ab") as f:
+                    f.write(b"\n" + line if self._dead_torn else line)
+            except OSError:  # flash full: not kept, counted
+                self._dead_torn = True
+                self.dropped += 1
+                self.dropped_full += 1
+                continue
+            self._dead_torn = False
             self._dead_lines += 1
-        self._rewrite(lambda seq, record: None if seq in seqs else record)
-        self.dead += len(seqs)
+            moved += 1
+        self.dead += moved
+        self._remove(seqs)
         self._save_state()
-        return len(seqs)
+        return moved
+
+    def _remove(self, seqs):
+        """Take these queued records out of the log; if the flash is too full to rewrite it,
+        out of RAM only (skipped when read, dropped at the next rewrite; after a reboot before
+        then they are back: sent again, never lost)."""
+        try:
+            self._rewrite(lambda seq, record: None if seq in seqs else record)
+        except OSError:
+            self._skip.update(seqs)
+            kept = [h for h in self._head if h[0] not in seqs]
+            self.count -= len(self._head) - len(kept)
+            self._head = kept
+            if not self._head and self.count:
+                self._refill()
 
     def _rotate_dead(self):
         """The full dead-letter file becomes `.dead.1`; the one it replaces is counted evicted
@@ -215,37 +248,77 @@ class Outbox:
         storage.replace(self.dead_path, older)
         self._dead_lines = 0
 
-    def _rewrite(self, fn):
-        """Rewrite the queued part of the log through fn(seq, record bytes) -> bytes or None
-        (None removes the record); then reload the head from it."""
+    def _queued(self, f):
+        """(seq, record bytes) of each queued record in the log file f, with the changes that
+        could not be written yet applied (see update_records)."""
+        for line in f:
+            parsed = _parse(line)
+            if parsed is None or parsed[0] <= self.acked or parsed[0] in self._skip:
+                continue
+            seq, record = parsed
+            for fix in self._fixes:
+                record = fix(seq, record)
+            yield seq, record
+
+    def _write_log(self, fn):
+        """Write the queued records through fn(seq, record) -> bytes or None (None: removed)
+        to a new log and put it in place; returns the number kept. OSError (flash full) leaves
+        the log as it was."""
         tmp = self._log + ".tmp"
         kept = 0
-        with open(tmp, "wb") as out, open(self._log, "rb") as f:
-            for line in f:
-                parsed = _parse(line)
-                if parsed is not None and parsed[0] > self.acked:
-                    record = fn(*parsed)
-                    if record is not None:
-                        out.write(b"%d %s\n" % (parsed[0], record))
-                        kept += 1
+        try:
+            with open(tmp, "wb") as out:
+                if storage.exists(self._log):
+                    with open(self._log, "rb") as f:
+                        for seq, record in self._queued(f):
+                            record = fn(seq, record)
+                            if record is not None:
+                                out.write(b"%d %s\n" % (seq, record))
+                                kept += 1
+        except OSError:
+            storage.remove(tmp)
+            raise
         storage.replace(tmp, self._log)
-        self.count = kept
         self._log_lines = kept
+        self._torn = False
+        self._skip = set()
+        self._fixes = []
+        return kept
+
+    def _rewrite(self, fn):
+        """Rewrite the queued part of the log through fn (see _write_log); then reload the head
+        from it. Raises OSError (log unchanged) if the flash is full."""
+        self.count = self._write_log(fn)
         self._head = []
-        if kept:
+        if self.count:
             self._refill()
 
     def update_records(self, fn):
-        """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up)."""
+        """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up).
+        When the flash is too full to rewrite the log, the change is applied to records as they
+        are read, this boot (after a reboot they are records of an earlier boot)."""
         if not self.count:
             return
 
         def change(seq, line):
             record = json.loads(line)
             fn(record)
-            return json.dumps(record, separators=(",", ":")).encode()
+            new = json.dumps(record, separators=(",", ":")).encode()
+            return line if new == line else new
 
-        self._rewrite(change)
+        changed = False
+        with open(self._log, "rb") as f:
+            for seq, line in self._queued(f):
+                if change(seq, line) is not line:
+                    changed = True
+                    break
+        if not changed:
+            return  # nothing to write (the usual case: every record has its time)
+        try:
+            self._rewrite(change)
+        except OSError:
+            self._fixes.append(change)
+            self._head = [(seq, change(seq, line)) for seq, line in self._head]
 
     def _drop_oldest(self):
         if not self._head:
@@ -262,10 +335,9 @@ class Outbox:
         """Load the next ram_items queued records from the log."""
         after = self._head[-1][0] if self._head else self.acked
         with open(self._log, "rb") as f:
-            for line in f:
-                parsed = _parse(line)
-                if parsed is not None and parsed[0] > after:
-                    self._head.append(parsed)
+            for seq, record in self._queued(f):
+                if seq > after:
+                    self._head.append((seq, record))
                     if len(self._head) >= self.ram_items:
                         return
 
@@ -288,23 +360,10 @@ class Outbox:
     def _compact(self):
         """Rewrite the log with only the queued records (streamed, not loaded into RAM). On a
         full flash it is left as it is (acked records are skipped when read) and tried later."""
-        tmp = self._log + ".tmp"
-        lines = 0
         try:
-            with open(tmp, "wb") as out:
-                if storage.exists(self._log):
-                    with open(self._log, "rb") as f:
-                        for line in f:
-                            parsed = _parse(line)
-                            if parsed is not None and parsed[0] > self.acked:
-                                out.write(b"%d %s\n" % parsed)
-                                lines += 1
-        except OSError:
-            storage.remove(tmp)
+            self._write_log(lambda seq, record: record)
+        except OSError:  # (no contextlib on MicroPython)
             return
-        storage.replace(tmp, self._log)
-        self._log_lines = lines
-        self._torn = False
 
 
 def _count_lines(path):

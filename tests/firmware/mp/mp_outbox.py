@@ -243,3 +243,47 @@ def test_the_dead_letter_files_are_bounded_and_evictions_counted():
     assert len(newest) <= 3 and newest[-1]["record"]["i"] == 8
     total = len(newest) + len(_dead_lines("d1/events.dead.1"))
     assert again.dead - again.dead_evicted == total  # what is counted is what is on flash
+
+
+def test_the_log_stays_bounded_while_nothing_is_delivered():
+    """An outage: nothing is acknowledged, the queue drops its oldest; the log on flash must not
+    grow past 2 x capacity lines (it is compacted as it goes, not only on an ack)."""
+    box = Outbox("q11", "events", 3, seq_field="seq")
+    for i in range(40):
+        box.put({"i": i})
+    with open("q11/events.log", "rb") as f:
+        assert len(f.read().split(b"\n")) - 1 <= 2 * 3
+    assert box.dropped == 37 and [r["i"] for r in _drain(box)] == [37, 38, 39]
+
+
+def test_a_clock_fix_up_on_a_full_flash_applies_to_what_is_sent_and_raises_nothing():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f6", 10**6).install()
+    box = Outbox("f6", "events", 10, seq_field="seq", ram_items=2)
+    for i in range(4):
+        box.put({"i": i, "boot_ms": 10 * i})
+    flash.quota = flash.used()  # the log cannot be rewritten
+
+    def resolve(record):
+        if "boot_ms" in record:
+            record["t_ms"] = 1000 + record.pop("boot_ms")
+
+    box.update_records(resolve)
+    assert [r["t_ms"] for r in _drain(box, 1)] == [1000, 1010, 1020, 1030]  # head and refills
+    box.update_records(resolve)  # nothing left to change: nothing written, nothing raised
+
+
+def test_a_rejected_record_on_a_full_flash_leaves_the_queue_and_is_counted():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f7", 10**6).install()
+    box = Outbox("f7", "events", 10, seq_field="seq", ram_items=2)  # the rest is read later
+    for i in range(4):
+        box.put({"i": i})
+    box.set_aside([0], 400, {0: {"index": 0}})  # room: a dead letter
+    flash.quota = flash.used()  # neither a dead letter nor a new log fits
+    assert box.set_aside([1], 400, {1: {"index": 1}}) == 0
+    assert (box.dead, box.dropped_full) == (1, 1)
+    assert [r["i"] for r in _drain(box, 1)] == [1, 3]  # the rest stays, in order, once
+    assert [d["record"]["i"] for d in _dead_lines("f7/events.dead")] == [0]
