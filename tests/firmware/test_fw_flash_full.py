@@ -88,6 +88,12 @@ def test_a_full_flash_in_an_outage_counts_what_it_refused_and_delivers_the_rest_
         len(refused),
         len(refused),
     ), second
+    stored = [e["id"] for e in api.events]
+    print(
+        f"scenario flash-full-outage reserve={reserve}: detected={len(seqs)} kept={len(kept)}"
+        f" refused={len(refused)} counted={beats[-1]['dropped_full']} stored={len(set(stored))}"
+        f" stored-twice={len(stored) - len(set(stored))}"
+    )
     logged = [tuple(map(int, t)) for t in TELEMETRY.findall(first + second)]
     sent = [(b["queue_len"], b["dropped"], b["dropped_full"]) for b in beats]
     assert sent == logged[-len(sent) :]
