@@ -239,3 +239,23 @@ def test_detector_infers_where_the_host_evaluation_expects_it():
         det.push(i % 100, 0, 16384, 0, 0, 0)
     spec = WindowSpec(20, ("acc_x",), True, (), hop=3)
     assert seen == device_ends(700, spec).tolist()
+
+
+def test_isqrt_from_any_guess_is_exact_under_micropython(run_micropython):
+    """The device starts Newton from the last window's root: whatever the guess (far below,
+    just below, exact, just above, far above), the root is the same, and every step stays
+    within the small ints of a 32-bit port for values up to 2^30 - 1."""
+    values = [1, 2, 3, 15, 16, 17, 99, 100, 2**30 - 1]
+    values += [k * k + d for k in (3, 181, 32767) for d in (-1, 0, 1) if k * k + d < 2**30]
+    out = run_micropython(
+        "from gesture.features import isqrt\n"
+        f"values = {values!r}\n"
+        "for v in values:\n"
+        "    r = isqrt(v)\n"
+        "    got = set(isqrt(v, g) for g in (1, 2, r - 1, r, r + 1, 3 * r + 7, 32767) if g > 0)\n"
+        "    print(v, r, sorted(got))\n"
+    )
+    lines = out.splitlines()
+    assert len(lines) == len(values)
+    for v, line in zip(values, lines, strict=True):
+        assert line == f"{v} {math.isqrt(v)} [{math.isqrt(v)}]"

@@ -11,7 +11,8 @@ integer in raw int16 counts (training uses the same integers, so thresholds are 
               sqrt(n) x the standard deviation, so linear in it (a variance would square the
               scale, and extra trees, which cut uniformly between a feature's extremes, would
               spend their cuts where few windows are); the sum of squares behind it stays a
-              small int on 32-bit ports for any int16 input (n x (32768 >> shift)^2 < 2^30)
+              small int on 32-bit ports for any int16 input (n x (32768 >> shift)^2 < 2^30);
+              on the device Newton starts from the last window's root (a few steps)
   min, max    the smallest / largest count
   absdiff     the sum of |x[k+1] - x[k]| over the window
 Time points are not copied: the model reads them from the window buffer (gesture.window).
@@ -47,14 +48,20 @@ def std_shift(n):
     return shift
 
 
-def isqrt(v):
-    """The largest integer whose square is <= v (0 for v <= 0): Newton's method in integers."""
+def isqrt(v, guess=0):
+    """The largest integer whose square is <= v (0 for v <= 0): Newton's method in integers.
+    A positive `guess` (the last window's root: the spread changes little from hop to hop)
+    only saves steps: one Newton step from any positive x lands at or above the root, and from
+    there the steps go down to it, so the answer is the same for every guess."""
     if v <= 0:
         return 0
-    x, t = 1, v
-    while t:  # x = 2^ceil(bits / 2) > sqrt(v): Newton from above
-        t >>= 2
-        x <<= 1
+    if guess > 0:
+        x = (guess + v // guess) >> 1  # >= isqrt(v): (g + v/g) / 2 >= sqrt(v), floors kept
+    else:
+        x, t = 1, v
+        while t:  # x = 2^ceil(bits / 2) > sqrt(v): Newton from above
+            t >>= 2
+            x <<= 1
     while True:
         y = (x + v // x) >> 1
         if y >= x:
@@ -126,6 +133,7 @@ class Features:
         self._min, self._max, self._ext = tuple(lo), tuple(hi), tuple(ext)
         self._sum = [0] * len(std)  # sum of shifted counts, per std signal
         self._sq = [0] * len(std)  # sum of their squares
+        self._root = [0] * len(std)  # the last std feature: isqrt's guess for the next one
         self._pre_lo = [0] * len(ext)  # extremes of the current block so far
         self._pre_hi = [0] * len(ext)
         self._suf_lo = array("h", bytes(2 * n * len(ext)))  # suffix extremes, previous block
@@ -136,7 +144,7 @@ class Features:
 
     def reset(self):
         """Match an empty (all-zero) window."""
-        for acc in (self.vector, self._sum, self._sq, self._pre_lo, self._pre_hi):
+        for acc in (self.vector, self._sum, self._sq, self._root, self._pre_lo, self._pre_hi):
             for i in range(len(acc)):
                 acc[i] = 0
         for acc in (self._suf_lo, self._suf_hi):
@@ -202,11 +210,14 @@ class Features:
         if self._std_out:
             total = self._sum
             sq = self._sq
+            root = self._root
             for j, i in self._std_out:
                 t = total[j]
                 q = t // n
                 r = t - q * n
-                f[i] = isqrt(sq[j] - (q * q * n + 2 * q * r + r * r // n))  # of ceil(n var)
+                r = isqrt(sq[j] - (q * q * n + 2 * q * r + r * r // n), root[j])  # ceil(n var)
+                root[j] = r
+                f[i] = r
         if self._ext:
             head = window.oldest
             nxt = head if head else n  # suffix of the previous block from the oldest sample on
