@@ -184,10 +184,13 @@ READING = """Reading: sampling, windowing, features, model and debouncer leave n
 original style leaves a list and six floats per sample, and a float per feature, leaf list and
 probability per inference); only an event's result allocates, once per gesture. The features
 are integers in raw counts, kept up to date as samples enter and leave the window, the time
-points are read by the model straight from the window buffer, and the model compares integers
-and adds integer votes into a preallocated list (tests/firmware/test_fw_trained_model.py runs
-the whole chain under micropython.heap_lock()). The outbox keeps RAM flat however long the API
-is down."""
+points are read by the model at fixed positions of a preallocated view of the window buffer
+(no offset add per split), and the model compares integers and adds integer votes, several
+classes packed per local so its call frame stays on the C stack, unpacked into a preallocated
+list (tests/firmware/test_fw_trained_model.py runs the whole chain under
+micropython.heap_lock()). Per inference repeats one window, so the std feature's square root
+starts from its own answer there (a few Newton steps fewer than in the chain, where it starts
+from the previous window's). The outbox keeps RAM flat however long the API is down."""
 
 ROWS = [
     ("GC heap bytes per sample, sampling + windowing", "sample_bytes", "{:.1f}"),
