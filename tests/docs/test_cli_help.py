@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from doc_blocks import inline_code, table_rows
 
-from gesture_stack import cli
+from gesture_stack import cli, demo
 from localcloud import where
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,12 +71,35 @@ def test_detect_help_says_which_model_folder_it_uses():
 
 
 def test_demo_help_lists_every_step_as_a_list():
-    source = (REPO / "gesture_stack" / "demo.py").read_text()
-    banners = re.findall(r'banner\("(\d+)/(\d+) ', source)
-    total = int(banners[0][1])
-    assert sorted(int(n) for n, _ in banners) == list(range(1, total + 1))
-    listed = re.findall(r"^(\d+)\. ", COMMANDS["demo"].format_help(), flags=re.MULTILINE)
-    assert [int(n) for n in listed] == list(range(1, total + 1))
+    help_text = COMMANDS["demo"].format_help()
+    listed = re.findall(r"^(\d+)\. (\w+)", help_text, flags=re.MULTILINE)
+    assert listed == [(str(n), step.name) for n, step in enumerate(demo.STEPS, 1)]
+    for step in demo.STEPS:  # each step's whole text, however it is wrapped
+        assert " ".join(step.text.split()) in " ".join(help_text.split()), step.name
+
+
+def readme_demo_section() -> str:
+    text = (REPO / "README.md").read_text()
+    start = text.index("### What `make demo` shows\n") + len("### What `make demo` shows\n")
+    return text[start:].lstrip("\n").split("\n\n")[0]  # the paragraph under the heading
+
+
+def test_the_readmes_demo_steps_are_the_demos():
+    expected = demo.readme_steps()
+    assert readme_demo_section() == expected, (
+        "README.md's list under 'What `make demo` shows' must be gesture_stack/demo.py's "
+        "STEPS: paste the output of\n"
+        ".venv/bin/python -c 'from gesture_stack import demo; print(demo.readme_steps())'\n"
+        + expected
+    )
+
+
+def test_every_demo_banner_names_a_step_in_order(capsys):
+    for n, step in enumerate(demo.STEPS, 1):
+        demo.banner(step.name)
+        assert f"== {n}/{len(demo.STEPS)} {step.name} ==" in capsys.readouterr().out
+    with pytest.raises(KeyError):
+        demo.banner("no-such-step")
 
 
 def test_the_readme_command_table_lists_every_subcommand():
