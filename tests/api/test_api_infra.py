@@ -63,7 +63,11 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
     }
     assert len(set(roles.values())) == len(roles)
     assert _actions(packaged_template, roles["Health"]) == set()
-    assert _actions(packaged_template, roles["Ingest"]) == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert _actions(packaged_template, roles["Ingest"]) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:BatchGetItem",
+    }
     assert _actions(packaged_template, roles["Telemetry"]) == {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
