@@ -170,9 +170,8 @@ class RunRecords:
     def _read(self, key: str) -> tuple[dict, str] | None:
         try:
             response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except self._client.exceptions.ClientError as error:
-            # Without an unconditional s3:ListBucket, S3 answers a missing key with 403.
-            if error.response["Error"]["Code"] in ("NoSuchKey", "AccessDenied", "403", "404"):
-                return None
-            raise
+        except self._client.exceptions.NoSuchKey:
+            # A 404 only because the role may list these keys (infra/storage.yml): without that
+            # S3 answers 403, which is an error here, not an absence.
+            return None
         return json.loads(response["Body"].read()), response["LastModified"].isoformat()
