@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from functions import storage_layout
+from functions.adapters.data_bucket import ModelStore
 from functions.domain import vocabulary
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
@@ -146,8 +147,7 @@ def publisher(settings, sink: ArtifactSink, model_dir: Path, version: str):
         upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
         # its gestures join the fleet's vocabulary (POST /events accepts them) before the swap
         classes = read_manifest(model_dir).get("classes", [])
-        known = get_json(sink.s3, sink.bucket, storage_layout.VOCABULARY_KEY)
-        sink.put_json(storage_layout.VOCABULARY_KEY, vocabulary.merged(known, version, classes))
+        ModelStore(sink.s3, sink.bucket).add_to_vocabulary({"version": version, "classes": classes})
         return {
             **storage_layout.current_pointer(version),
             "run_id": settings.run_id,  # every pointer write is unique: no two share an ETag
