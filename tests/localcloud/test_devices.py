@@ -85,8 +85,10 @@ def test_revoke_disables_the_key_and_rotate_disables_the_old_one(stage, capsys):
     [new] = set(devices_items()) - {old}
     assert apigw.get_api_key(apiKey=old)["enabled"] is False
     assert apigw.get_api_key(apiKey=new)["enabled"] is True
+    assert "revoked_at" in devices_items()[old] and "revoked_at" not in devices_items()[new]
     assert run(capsys, "revoke", "dev-1", "--stage", "dev")[0] == 0
     assert apigw.get_api_key(apiKey=new)["enabled"] is False
+    assert "revoked_at" in devices_items()[new]  # GET /devices tells a revoked device by it
     assert "revoked" in run(capsys, "list", "--stage", "dev")[1]
 
 
