@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -46,24 +45,16 @@ def sample_gestures() -> list[str]:
 
 
 def publish_demo_model() -> str:
-    """Make a tiny placeholder model current so GET /model has something to serve and the
-    fleet's vocabulary holds the sample events' gestures."""
+    """Make a tiny placeholder model current (it always answers idle) so GET /model has
+    something to serve and the fleet's vocabulary holds the sample events' gestures;
+    published the one way a model is (ModelStore.publish), with a valid manifest."""
     from functions import wiring
+    from training.manifest import constant_model
 
-    classes = ["idle", *sample_gestures()]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        proba = [1.0] + [0.0] * (len(classes) - 1)
-        source = f"def score(input):\n    return {proba}\n".encode()
-        (folder / "model.py").write_bytes(source)
-        (folder / "model.mpy").write_bytes(b"M\x06demo")
-        files = {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            for name, data in (("model.py", source), ("model.mpy", b"M\x06demo"))
-        }
-        manifest = {"schema": 1, "version": DEMO_MODEL_VERSION, "classes": classes, "files": files}
-        (folder / "manifest.json").write_text(json.dumps(manifest))
-        return wiring.models().publish(folder)
+        classes = ["idle", *sample_gestures()]
+        manifest = constant_model(Path(tmp), classes, DEMO_MODEL_VERSION)
+        return wiring.models().publish(Path(tmp), manifest.model_dump(by_alias=True))
 
 
 def seed_events() -> None:

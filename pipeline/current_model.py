@@ -1,10 +1,11 @@
 """models/current.json changes by compare-and-swap: a run promotes only if the pointer is still
 the one it scored against.
 
-`ModelPointer` is the S3 adapter: `read()` returns the pointer with its ETag, `swap()` writes
-a new pointer with `If-Match` on that ETag (or `If-None-Match: *` when there was none), so
-S3 refuses the write (412) if another run changed the pointer in between. Every pointer a run
-writes names the run and the time, so two writes never share an ETag (no A-B-A).
+`ModelPointer` is the S3 adapter (functions/adapters/data_bucket.py, the one home of the
+publication protocol): `read()` returns the pointer with its ETag, `swap()` writes a new
+pointer with `If-Match` on that ETag (or `If-None-Match: *` when there was none), so S3 refuses
+the write (412) if another run changed the pointer in between. Every pointer a run writes
+names the run and the time, so two writes never share an ETag (no A-B-A).
 
 `promote()` is the mechanism, and only that: whether a candidate is better is the `decide`
 function it is given (pipeline/promotion.py), and scoring the current model is the
@@ -14,74 +15,17 @@ model and decides again, at most `attempts` times; then it ends `superseded`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from functions.adapters.data_bucket import ModelPointer, Seen
 
-from functions import storage_layout
+__all__ = ["KEPT", "PROMOTED", "SUPERSEDED", "ModelPointer", "Outcome", "Seen", "promote"]
 
 PROMOTION_ATTEMPTS = 3  # swaps a run tries before it ends `superseded`
 
 PROMOTED, KEPT, SUPERSEDED = "promoted", "kept", "superseded"
-
-
-@dataclass(frozen=True)
-class Seen:
-    """models/current.json as one read found it: its body (None = no current model) and ETag."""
-
-    pointer: dict | None
-    etag: str | None
-
-    @property
-    def version(self) -> str | None:
-        return self.pointer["version"] if self.pointer else None
-
-
-class ModelPointer:
-    """models/current.json in the data bucket, read with its ETag and written conditionally."""
-
-    def __init__(self, s3, bucket: str, key: str = storage_layout.CURRENT_MODEL_KEY):
-        self._s3 = s3
-        self._bucket = bucket
-        self._key = key
-
-    def read(self) -> Seen:
-        # List first: without list rights a missing key is a 403 (pipeline/artifacts.get_json).
-        listed = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=self._key, MaxKeys=1)
-        if not any(item["Key"] == self._key for item in listed.get("Contents", [])):
-            return Seen(None, None)
-        try:
-            got = self._s3.get_object(Bucket=self._bucket, Key=self._key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return Seen(None, None)  # deleted between the list and the get
-            raise
-        return Seen(json.loads(got["Body"].read()), got["ETag"])
-
-    def swap(self, seen: Seen, pointer: dict) -> bool:
-        """Write `pointer` only if the object is still what `seen` read; False if it is not."""
-        condition = {"IfMatch": seen.etag} if seen.etag else {"IfNoneMatch": "*"}
-        try:
-            self._s3.put_object(
-                Bucket=self._bucket,
-                Key=self._key,
-                Body=(json.dumps(pointer, indent=2, sort_keys=True) + "\n").encode(),
-                ContentType="application/json",
-                **condition,
-            )
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            # 412: the ETag no longer matches. 409: a concurrent conditional write is in
-            # progress (S3 asks the caller to retry). 404: If-Match on a deleted object.
-            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409") or (
-                code in ("NoSuchKey", "404") and seen.etag
-            ):
-                return False
-            raise
-        return True
 
 
 @dataclass(frozen=True)

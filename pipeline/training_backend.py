@@ -8,15 +8,15 @@ them (higher is better). The job uses the backend named by PIPELINE_TRAINING_BAC
 from __future__ import annotations
 
 import importlib
-import json
 import os
+import shutil
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from functions.storage_layout import parse_raw_sample_key
 from pipeline import run_input
+from training.raw_layer import WINDOWS_FILE
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
@@ -44,20 +44,6 @@ class TrainingBackend(Protocol):
 
     def check(self, training: dict) -> None:
         """run_input.InvalidInput unless `training` is a valid execution input "training"."""
-
-
-def raw_layer_copy(windows_jsonl: Path, folder: Path) -> int:
-    """The collect job's windows.jsonl back as raw-layer objects under folder (same keys)."""
-    count = 0
-    for line in Path(windows_jsonl).read_text().splitlines():
-        window = json.loads(line)
-        key = window.pop("key")
-        parse_raw_sample_key(key)  # ValueError unless it is a raw-layer key (no path tricks)
-        path = Path(folder) / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(window))
-        count += 1
-    return count
 
 
 def synthetic_gestures(params: dict) -> tuple[str, ...]:
@@ -106,8 +92,8 @@ class GestureTraining:
     Training data: synthetic recordings (training/synthetic.py) of the gestures it can make
     among "gestures" (the current model's, given by the job; default: the synthetic default
     set), half of them with gestures in quick succession and some held differently, plus the
-    run's device windows, laid out as a local copy of the raw layer, which training/raw_layer.py
-    reads (labelled 100 Hz six-signal windows are used, whatever their label: a new gesture
+    run's device windows: the collect job's windows.jsonl, which training/raw_layer.py reads
+    as it is (labelled 100 Hz six-signal windows are used, whatever their label: a new gesture
     joins the vocabulary). Parameters (the execution input's "training"): grid (default
     "default"), seed (0), recordings (8) and duration_s (60) of the synthetic data,
     evaluation_recordings (4), gestures.
@@ -141,8 +127,9 @@ class GestureTraining:
         data = out_dir.with_name(out_dir.name + "-recordings")
         count, duration = int(params.get("recordings", 8)), float(params.get("duration_s", 60))
         synthetic_set(data, settings.seed, count, duration, synthetic_gestures(params))
-        if device_windows is not None:
-            raw_layer_copy(device_windows, data)
+        if device_windows is not None:  # read as it is (training/raw_layer.py)
+            (data / WINDOWS_FILE).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(device_windows, data / WINDOWS_FILE)
         result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
         return result.model_dir
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from gesture.detector import Detector
+from gesture.spec import MODEL_SOURCE
 from gesture.units import si_to_raw
 
 from training.manifest import Manifest, read_manifest
@@ -21,11 +22,11 @@ ScoreFn = Callable[[list], list]
 
 def load_score(model_dir: Path) -> ScoreFn:
     """The `score` function of a model folder's model.py (m2cgen output)."""
-    source = (Path(model_dir) / "model.py").read_text()
+    source = (Path(model_dir) / MODEL_SOURCE).read_text()
     namespace: dict = {}
-    exec(compile(source, "model.py", "exec"), namespace)
+    exec(compile(source, MODEL_SOURCE, "exec"), namespace)
     if "score" not in namespace:
-        raise ValueError(f"{model_dir}/model.py defines no score()")
+        raise ValueError(f"{model_dir}/{MODEL_SOURCE} defines no score()")
     return namespace["score"]
 
 

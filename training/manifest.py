@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from gesture.features import STATS
-from gesture.spec import CAPTURE_HZ, MANIFEST_FILE, MODEL_FILES, SIGNALS
+from gesture.spec import CAPTURE_HZ, MANIFEST_FILE, MODEL_FILES, MODEL_MPY, MODEL_SOURCE, SIGNALS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from training.evaluation import votes_threshold
@@ -110,3 +110,37 @@ def write_manifest(model_dir: Path, manifest: Manifest) -> Path:
     path = Path(model_dir) / MANIFEST_FILE
     path.write_text(manifest.to_json() + "\n")
     return path
+
+
+def constant_model(
+    folder: Path,
+    classes: list[str],
+    version: str | None = None,
+    mpy: bytes | None = None,
+    metrics: dict | None = None,
+) -> Manifest:
+    """A model folder whose model answers its first class (idle) for every window, with a
+    manifest `Manifest` accepts: the placeholder of the local handlers' demo and of fast
+    stand-ins for training. `mpy`: the model.mpy bytes (default: model.py compiled)."""
+    from training.export import compile_mpy, file_info
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = f"def score(input):\n    return {[1] + [0] * (len(classes) - 1)}\n"
+    (folder / MODEL_SOURCE).write_text(source)
+    if mpy is None:
+        compile_mpy(source, folder / MODEL_MPY)
+    else:
+        (folder / MODEL_MPY).write_bytes(mpy)
+    files = {name: FileInfo(**file_info(folder / name)) for name in MODEL_FILES}
+    made, created = make_version(files[MODEL_SOURCE].sha256)
+    rate_hz = 10
+    manifest = Manifest(
+        version=version or made, created=created, rate_hz=rate_hz,
+        decimation=CAPTURE_HZ // rate_hz, window=10, signals=list(SIGNALS),
+        features={"time_points": False, "stats": ["mean"]}, classes=list(classes),
+        score_scale=1, files=files, metrics=metrics or {},
+        postprocess=PostProcess(threshold=1.0, threshold_votes=1, min_hits=1),
+    )  # fmt: skip
+    write_manifest(folder, manifest)
+    return manifest

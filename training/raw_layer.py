@@ -4,6 +4,10 @@ A local copy of the bucket's `raw/samples/device=<id>/date=<day>/<t_ms>-<digest>
 (as `aws s3 sync` leaves it) is read; each labelled window at the capture rate with all six
 signals becomes a short stream: a gesture label makes its motion the event, "idle" makes it a
 negative. Unlabelled windows and other rates or signal subsets are skipped and counted.
+
+The pipeline's collect job hands a run's windows over in one file, `raw/windows.jsonl`: one
+raw-layer object a line, with its bucket `key` and `device_id` (`window_row` writes a line,
+`raw_window_streams` reads the file beside the objects), so nothing is unpacked on the way.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from training.recordings import CAPTURE_HZ, IDLE, STEP_MS, Event, is_gesture_nam
 from training.streams import Stream, activity
 
 RAW_PREFIX = Path("raw") / "samples"
+WINDOWS_FILE = Path("raw") / "windows.jsonl"  # the collect job's windows, relative to a folder
+
+
+def window_row(key: str, device_id: str, window: dict) -> dict:
+    """One line of windows.jsonl: a raw-layer object with its bucket key and device."""
+    return {"key": key, "device_id": device_id, **window}
 
 
 def raw_files(folder: Path) -> list[Path]:
@@ -47,16 +57,35 @@ def window_stream(obj: dict, name: str) -> Stream | None:
     return Stream(name, samples, events, group)
 
 
+def _objects(folder: Path):
+    """(name, object or None if unreadable) of every raw-layer object under `folder`: the
+    files of a local copy of the bucket, then the lines of a collected windows.jsonl."""
+    for path in raw_files(folder):
+        try:
+            yield path.stem, json.loads(path.read_text())
+        except json.JSONDecodeError:
+            yield path.stem, None
+    collected = Path(folder) / WINDOWS_FILE
+    lines = collected.read_text().splitlines() if collected.is_file() else []
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            yield f"{WINDOWS_FILE.name}:{number}", None
+            continue
+        yield Path(str(row.get("key", number))).stem, row
+
+
 def raw_window_streams(folder: Path) -> tuple[list[Stream], Counter]:
     """Usable raw-layer windows under `folder` and counts of what was used or skipped."""
     streams, counts = [], Counter()
-    for path in raw_files(folder):
-        try:
-            obj = json.loads(path.read_text())
-        except json.JSONDecodeError:
+    for name, obj in _objects(folder):
+        if obj is None:
             counts["unreadable"] += 1
             continue
-        stream = window_stream(obj, path.stem)
+        stream = window_stream(obj, name)
         counts["used" if stream else "skipped"] += 1
         if stream:
             streams.append(stream)

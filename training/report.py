@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import gesture.features
 import matplotlib.pyplot as plt
 import numpy as np
+from gesture.spec import MANIFEST_FILE, MODEL_MPY, MODEL_SOURCE, VECTORS_FILE
 
 from training.calibration import ScoredStream
 from training.evaluation import EventScore, debounce
@@ -123,8 +124,8 @@ def plot_confusion(score: EventScore, classes: list[str], path: Path) -> Path:
 def micropython_us_per_window(model_dir: Path) -> float | None:
     """Mean model.score() time per window under the micropython binary (None if unavailable)."""
     script = TIMING_SCRIPT.format(
-        vectors=str(Path(model_dir) / "vectors.json"),
-        manifest=str(Path(model_dir) / "manifest.json"),
+        vectors=str(Path(model_dir) / VECTORS_FILE),
+        manifest=str(Path(model_dir) / MANIFEST_FILE),
     )
     paths = f"import sys\nsys.path.insert(0, {str(FIRMWARE_LIB)!r})\n"
     paths += f"sys.path.insert(0, {str(model_dir)!r})\n"
@@ -154,8 +155,8 @@ def write_report(
     us = micropython_us_per_window(model_dir)
     m = manifest.metrics["test"]
     size_rows = [
-        ("model.mpy bytes", manifest.files["model.mpy"].bytes),
-        ("model.py bytes", manifest.files["model.py"].bytes),
+        (f"{MODEL_MPY} bytes", manifest.files[MODEL_MPY].bytes),
+        (f"{MODEL_SOURCE} bytes", manifest.files[MODEL_SOURCE].bytes),
         ("inference per window (micropython, unix port)", f"{us:.1f} µs" if us else "n/a"),
         (
             "rate / window / signals",

@@ -1,4 +1,11 @@
-"""The data bucket: raw sample windows in, promoted models out (keys: functions.storage_layout)."""
+"""The data bucket: raw sample windows in, promoted models out (keys: functions.storage_layout).
+
+Publishing a model is one protocol with one home, `ModelStore`: the folder's files under
+models/<version>/, its gestures into models/vocabulary.json, then models/current.json by
+compare-and-swap (`ModelPointer`), so GET /model never serves a half-uploaded version and of two
+publications at once only one changes the pointer. The retrain job (pipeline/current_model.py)
+and the local tools (`gesture-stack up`, local_handlers/) both publish through it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -139,25 +148,97 @@ class ModelStore:
             ExpiresIn=expires_s,
         )
 
-    def publish(self, model_dir: Path) -> str:
-        """Upload a model folder (manifest.json + files) and make it current; returns its version.
-
-        The pointer is written last so GET /model never serves a half-uploaded version.
-        """
-        manifest = json.loads((model_dir / layout.MANIFEST_NAME).read_text())
+    def upload_release(self, model_dir: Path, manifest: dict, **note) -> dict:
+        """Everything of a publication but the pointer: the folder's files (manifest.json
+        among them) under models/<version>/, then the release's gestures added to the fleet's
+        vocabulary (POST /events accepts them before any device runs it). Returns the
+        models/current.json body to swap in: it names the time and `note` (e.g. the run id),
+        so no two pointer writes share an ETag (no A-B-A)."""
         version = manifest["version"]
-        for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        for path in sorted(p for p in Path(model_dir).rglob("*") if p.is_file()):
             key = layout.model_file_key(version, path.relative_to(model_dir).as_posix())
             self._client.put_object(Bucket=self._bucket, Key=key, Body=path.read_bytes())
         self.add_to_vocabulary(manifest)
-        pointer = json.dumps(layout.current_pointer(version)).encode()
-        self._client.put_object(
-            Bucket=self._bucket,
-            Key=layout.CURRENT_MODEL_KEY,
-            Body=pointer,
-            ContentType="application/json",
-        )
-        return version
+        promoted_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return {**layout.current_pointer(version), **note, "promoted_at": promoted_at}
+
+    def pointer(self) -> ModelPointer:
+        return ModelPointer(self._client, self._bucket)
+
+    def publish(self, model_dir: Path, manifest: dict | None = None) -> str:
+        """Upload a model folder and make it current; returns its version. `manifest`: the
+        folder's manifest.json as a dict (read from the folder when not given).
+
+        The pointer is swapped last, and only if it is still what it was before the upload:
+        a publication that lost a race raises PublicationRaced and changes no pointer.
+        """
+        if manifest is None:
+            manifest = json.loads((Path(model_dir) / layout.MANIFEST_NAME).read_text())
+        pointer = self.pointer()
+        seen = pointer.read()
+        if not pointer.swap(seen, self.upload_release(model_dir, manifest)):
+            raise PublicationRaced(
+                f"models/current.json changed while {manifest['version']} was uploaded "
+                f"(to {pointer.read().version}); it is not current: publish it again"
+            )
+        return manifest["version"]
+
+
+class PublicationRaced(RuntimeError):
+    """Another publication changed models/current.json between the read and the swap."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """models/current.json as one read found it: its body (None = no current model) and ETag."""
+
+    pointer: dict | None
+    etag: str | None
+
+    @property
+    def version(self) -> str | None:
+        return self.pointer["version"] if self.pointer else None
+
+
+class ModelPointer:
+    """models/current.json, read with its ETag and written conditionally: `swap()` writes with
+    If-Match on the ETag `read()` saw (If-None-Match: * when there was none), so S3 refuses
+    the write (412) if another publication changed the pointer in between."""
+
+    def __init__(self, s3, bucket: str, key: str = layout.CURRENT_MODEL_KEY):
+        self._s3 = s3
+        self._bucket = bucket
+        self._key = key
+
+    def read(self) -> Seen:
+        # List first: without list rights a missing key is a 403 (pipeline/artifacts.get_json).
+        listed = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=self._key, MaxKeys=1)
+        if not any(item["Key"] == self._key for item in listed.get("Contents", [])):
+            return Seen(None, None)
+        try:
+            got = self._s3.get_object(Bucket=self._bucket, Key=self._key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return Seen(None, None)  # deleted between the list and the get
+            raise
+        return Seen(json.loads(got["Body"].read()), got["ETag"])
+
+    def swap(self, seen: Seen, pointer: dict) -> bool:
+        """Write `pointer` only if the object is still what `seen` read; False if it is not."""
+        condition = {"IfMatch": seen.etag} if seen.etag else {"IfNoneMatch": "*"}
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=self._key,
+                Body=(json.dumps(pointer, indent=2, sort_keys=True) + "\n").encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as error:
+            if _lost_race(error, seen.etag):
+                return False
+            raise
+        return True
 
 
 class VocabularyCache:

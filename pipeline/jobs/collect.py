@@ -2,6 +2,7 @@
 
 - sample windows: raw/samples/ in the bucket (functions/storage_layout.py), kept when their
   UTC day is within [TIME_FROM, TIME_TO], with their labels -> runs/<run_id>/raw/windows.jsonl
+  (one object a line, training/raw_layer.py's format: retrain trains on the file as it is)
 - gesture events: the events table's fleet index (EventsTable.fleet_day: every shard of a UTC
   day, merged in time order), day by day over the range
   (TIME_FROM defaults to EVENTS_LOOKBACK_DAYS before TIME_TO; at most MAX_RANGE_DAYS days,
@@ -26,6 +27,7 @@ import boto3
 from functions import storage_layout
 from functions.adapters.dynamo_items import from_item
 from functions.adapters.events_table import EventsTable
+from functions.domain.events import fleet_key_range
 from functions.settings import Settings
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, list_keys, s3_client
@@ -33,11 +35,12 @@ from pipeline.jobs.result import run_job
 from pipeline.run_input import EVENTS_LOOKBACK_DAYS, check_range
 from pipeline.settings import JobSettings
 from pipeline.training_backend import load_backend
+from training.raw_layer import window_row
 
 # Above this many events in the range, read a DynamoDB export instead of Query pages: an hour
 # of Query pages at ~2.5 MB/s (docs/capacity.py derives it; docs/scale.md explains it).
 EXPORT_THRESHOLD_EVENTS = 22_500_000
-_ALL_FLEET_KEYS = ("0", "9999999999999~")  # fleet_key = <t_ms:013d>#<device>#<seq>
+_ALL_FLEET_KEYS = fleet_key_range()  # every event of a day's fleet partition
 
 
 def in_range(day: str, start: date | None, end: date | None) -> bool:
@@ -66,7 +69,7 @@ def export_windows(settings: JobSettings, s3) -> tuple[list[dict], str]:
             continue  # not a sample window (a stray object); never part of the export
         if in_range(str(parts["date"]), settings.time_from, settings.time_to):
             window = json.loads(s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read())
-            rows.append({"key": key, "device_id": parts["device_id"], **window})
+            rows.append(window_row(key, parts["device_id"], window))
             digest.update(key.encode() + b"\n")
     return rows, digest.hexdigest()
 

@@ -3,7 +3,8 @@ the device windows' labels), score it and the current model on the same evaluati
 their gestures), and promote it only if the gate says so (pipeline/promotion.py).
 
 Artifacts go to runs/<run_id>/ as soon as they exist; promotion copies the model folder to
-models/<version>/ and writes models/current.json last (functions/storage_layout.py), so a
+models/<version>/ and writes models/current.json last (ModelStore, functions/adapters/
+data_bucket.py, the publication protocol `gesture-stack up` uses too), so a
 failure anywhere before that leaves the previous model current. The pointer is swapped only
 if it is still the one the candidate was scored against (pipeline/current_model.py): a run
 that loses the race scores again against the new current model, or ends `superseded`.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 from functions import storage_layout
@@ -139,22 +139,11 @@ def current_scorer(settings, s3, backend, streams: list[Path]):
     return score_current
 
 
-def publisher(settings, sink: ArtifactSink, model_dir: Path, version: str):
-    """Uploads the model folder to models/<version>/, adds its gestures to the fleet's
-    vocabulary, and returns the pointer to swap in."""
-
-    def publish() -> dict:
-        upload_folder(sink, model_dir, lambda rel: storage_layout.model_file_key(version, rel))
-        # its gestures join the fleet's vocabulary (POST /events accepts them) before the swap
-        classes = read_manifest(model_dir).get("classes", [])
-        ModelStore(sink.s3, sink.bucket).add_to_vocabulary({"version": version, "classes": classes})
-        return {
-            **storage_layout.current_pointer(version),
-            "run_id": settings.run_id,  # every pointer write is unique: no two share an ETag
-            "promoted_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
-
-    return publish
+def publisher(settings, s3, model_dir: Path, manifest: dict):
+    """Uploads the model folder to models/<version>/ and adds its gestures to the fleet's
+    vocabulary (the one publication protocol: ModelStore), returns the pointer to swap in."""
+    store = ModelStore(s3, settings.bucket)
+    return lambda: store.upload_release(model_dir, manifest, run_id=settings.run_id)
 
 
 def retrain(
@@ -174,7 +163,7 @@ def retrain(
         ModelPointer(s3, settings.bucket),
         current_scorer(settings, s3, backend, streams),
         lambda current: decide(new, current["model"] if current else None, budgets),
-        publisher(settings, sink, model_dir, new.version),
+        publisher(settings, s3, model_dir, read_manifest(model_dir)),
         attempts,
     )
     current = end.current

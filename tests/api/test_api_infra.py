@@ -66,6 +66,7 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
     assert _actions(packaged_template, roles["Ingest"]) == {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:BatchGetItem",
         "s3:GetObject",  # the fleet's vocabulary (models/vocabulary.json)
         "s3:ListBucket",
     }

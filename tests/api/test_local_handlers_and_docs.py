@@ -118,3 +118,24 @@ def test_handlers_run_with_the_xray_tracer_where_lambda_tracing_is_on():
     )
     assert result.returncode == 0, result.stderr
     assert responses(result.stdout)[0]["statusCode"] == 200
+
+
+def test_the_demo_model_is_a_valid_release_published_the_one_way(aws):
+    """local_handlers' demo model: a manifest training's Manifest accepts, files whose digests
+    it states, published through ModelStore (pointer by compare-and-swap, vocabulary first)."""
+    import hashlib
+
+    from functions import wiring
+    from local_handlers._runner import publish_demo_model, sample_gestures
+    from training.manifest import Manifest
+
+    version = publish_demo_model()
+    store = wiring.models()
+    manifest = Manifest.model_validate(store.manifest(version))
+    assert manifest.version == version and manifest.classes == ["idle", *sample_gestures()]
+    for name, info in manifest.files.items():
+        data = store.file_bytes(version, name)
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (info.sha256, info.bytes)
+    pointer = store.pointer().read().pointer
+    assert pointer["version"] == version and pointer["promoted_at"]  # the one publisher's
+    assert store.vocabulary() >= set(sample_gestures())

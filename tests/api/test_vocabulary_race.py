@@ -21,7 +21,6 @@ from moto import mock_aws
 from functions import storage_layout
 from functions.adapters.data_bucket import ModelStore, VocabularyContention
 from localcloud.moto_conditional_writes import atomic_conditional_writes
-from pipeline.artifacts import ArtifactSink
 from pipeline.jobs.retrain import publisher
 
 REGION = "eu-west-1"
@@ -75,8 +74,7 @@ def test_the_pipeline_publisher_and_another_publication_at_once(s3, tmp_path):
     model_dir.mkdir()
     manifest = {"version": "v-pipeline", "classes": ["idle", "wave"]}
     (model_dir / storage_layout.MANIFEST_NAME).write_text(json.dumps(manifest))
-    sink = ArtifactSink(BUCKET, tmp_path / "s3", s3)
-    publish = publisher(SimpleNamespace(run_id="r1"), sink, model_dir, "v-pipeline")
+    publish = publisher(SimpleNamespace(run_id="r1", bucket=BUCKET), s3, model_dir, manifest)
     store = ModelStore(s3, BUCKET)
     race([publish, lambda: store.add_to_vocabulary({"version": "v-other", "classes": ["tap"]})])
     assert set(vocabulary_now(s3)["gestures"]) == {"wave", "tap"}

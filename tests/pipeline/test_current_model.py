@@ -302,3 +302,28 @@ def test_two_main_executions_at_once_on_the_local_stack(local_pipeline):
     if b["outcome"] == SUPERSEDED:
         assert entered(results["race-b"], "retrain")[-1] == "Superseded by another run"
         assert "another run changed models/current.json (to va)" in b["reason"]
+
+
+def test_a_publication_that_loses_the_race_changes_no_pointer(s3, tmp_path):
+    """ModelStore.publish (the local tools' way) swaps by compare-and-swap too: a pointer
+    changed during the upload wins, and the publication says so instead of overwriting it."""
+    from functions.adapters.data_bucket import ModelStore, PublicationRaced
+
+    bucket = new_bucket(s3, "b-publish")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.mpy").write_bytes(b"M")
+    manifest = {"version": "20260101000000-0000000a", "classes": ["idle", "x"]}
+
+    class Raced(ModelStore):
+        def upload_release(self, model_dir, manifest, **note):
+            body = super().upload_release(model_dir, manifest, **note)
+            other = self.pointer()
+            assert other.swap(other.read(), pointer("v-other", "another-run"))
+            return body
+
+    with pytest.raises(PublicationRaced, match="changed while 20260101000000-0000000a"):
+        Raced(s3, bucket).publish(folder, manifest)
+    assert ModelPointer(s3, bucket).read().version == "v-other"
+    assert ModelStore(s3, bucket).publish(folder, manifest) == manifest["version"]
+    assert ModelPointer(s3, bucket).read().pointer["promoted_at"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from functions.storage_layout import raw_sample_key
-from pipeline.training_backend import GestureTraining, load_backend, raw_layer_copy
+from pipeline.jobs.collect import jsonl
+from pipeline.training_backend import GestureTraining, load_backend
 from tests.pipeline.conftest import push_along_x
-from training.raw_layer import raw_window_streams
+from training.raw_layer import WINDOWS_FILE, raw_window_streams, window_row
 from training.recordings import SIGNALS, labels_path_for, read_labels, read_recording
 
 
@@ -56,26 +55,40 @@ def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
 def moving_window(device: str, t_ms: int, label) -> dict:
     key = raw_sample_key(device, t_ms, "ab" * 32)
     window = {"t_ms": t_ms, "rate_hz": 100, "signals": list(SIGNALS), "values": push_along_x()}
-    return {"key": key, "device_id": device, **window, "label": label}
+    return window_row(key, device, window | {"label": label})
 
 
-def test_collected_windows_go_back_into_the_raw_layout_training_reads(tmp_path):
-    windows = tmp_path / "windows.jsonl"
+def test_collected_windows_are_trained_on_as_collect_wrote_them(tmp_path):
+    """One format: the lines collect writes (window_row) are what training reads, no files."""
     t0 = 1_767_225_600_000
     rows = [moving_window("dev-1", t0, "x"), moving_window("dev-2", t0 + 1000, None)]
-    windows.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert raw_layer_copy(windows, tmp_path / "data") == 2
-    streams, counts = raw_window_streams(tmp_path / "data")
-    assert counts == {"used": 1, "skipped": 1}
+    (tmp_path / "raw").mkdir()
+    (tmp_path / WINDOWS_FILE).write_bytes(jsonl(rows) + b"{not json\n[1]\n")
+    streams, counts = raw_window_streams(tmp_path)
+    assert counts == {"used": 1, "skipped": 1, "unreadable": 2}  # nothing dropped uncounted
     (event,) = streams[0].events
     assert event.gesture == "x" and 250 <= event.start_ms < event.end_ms <= 700
+    assert streams[0].group == f"dev-1/{t0}"
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["windows.jsonl"]
 
 
-def test_a_window_whose_key_is_not_a_raw_layer_key_is_refused(tmp_path):
+def test_the_backend_trains_on_the_collected_file(tmp_path, monkeypatch):
+    import training.pipeline
+
+    seen = {}
+
+    def fake_train(data, out, *args, **kwargs):
+        seen["streams"], seen["counts"] = raw_window_streams(data)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(training.pipeline, "train", fake_train)
     windows = tmp_path / "windows.jsonl"
-    windows.write_text(json.dumps({"key": "../../etc/x.json", "label": "x"}) + "\n")
-    with pytest.raises(ValueError, match="not a raw sample key"):
-        raw_layer_copy(windows, tmp_path / "data")
+    windows.write_bytes(jsonl([moving_window("dev-1", 1_767_225_600_000, "x")]))
+    with pytest.raises(RuntimeError, match="stop here"):
+        GestureTraining().train(
+            windows, tmp_path / "m", tmp_path / "l", {"recordings": 1, "duration_s": 5}
+        )
+    assert seen["counts"] == {"used": 1}
 
 
 def test_the_training_data_is_a_folder_of_recordings(tmp_path):
