@@ -1,7 +1,8 @@
 """The data bucket: raw sample windows in, promoted models out (keys: functions.storage_layout).
 
 Publishing a model is one protocol with one home, `ModelStore`: the folder's files under
-models/<version>/, its gestures into models/vocabulary.json, then models/current.json by
+models/<version>/, its gestures into models/vocabulary.json (a conditional read-merge-write,
+retried: publications at once lose no gesture), then models/current.json by
 compare-and-swap (`ModelPointer`), so GET /model never serves a half-uploaded version and of two
 publications at once only one changes the pointer. The retrain job (pipeline/current_model.py)
 and the local tools (`gesture-stack up`, local_handlers/) both publish through it.
@@ -69,9 +70,6 @@ class ModelStore:
         """The promoted version from models/current.json (None before the first promotion)."""
         pointer = self._json(layout.CURRENT_MODEL_KEY)
         return pointer["version"] if pointer else None
-
-    def vocabulary_document(self) -> dict | None:
-        return self._json(layout.VOCABULARY_KEY)
 
     def vocabulary_if_changed(self, etag: str | None) -> tuple[frozenset[str], str | None] | None:
         """(the gestures of every published model, the vocabulary's ETag), or None when it is
