@@ -1,6 +1,6 @@
-"""Each API function's role (the packaged template) allows every S3 request its handler makes,
-found by running every sample request of events/<function>/ on moto before and after a model
-is published and recording the requests.
+"""Each API function's role (the packaged template) allows every AWS request its handler
+makes, found by running every sample request of events/<function>/ on moto before and after a
+model is published and recording the S3 and DynamoDB requests.
 
 moto enforces no IAM, so this is where a missing permission shows before AWS. A GetObject also
 needs `s3:ListBucket` on the bucket with `s3:prefix` = the key (S3 evaluates that implicit list
@@ -30,13 +30,17 @@ BUCKET_ARN = "arn:aws:s3:::BUCKET"
 FUNCTIONS = sorted(load_infra("functions"))
 
 
+TABLES = {"events_table": "EventsTable", "telemetry_table": "TelemetryTable",
+          "devices_table": "DevicesTable"}  # fmt: skip
+
+
 def _resolve(value) -> str:
-    """A policy resource as an ARN, with the data bucket as BUCKET_ARN."""
+    """A policy resource as an ARN: the data bucket as BUCKET_ARN, a table as arn:table:<id>."""
     if isinstance(value, str):
         return value
     if "Fn::GetAtt" in value:
         logical, _ = value["Fn::GetAtt"]
-        return BUCKET_ARN if logical == "DataBucket" else f"arn:other:{logical}"
+        return BUCKET_ARN if logical == "DataBucket" else f"arn:table:{logical}"
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(_resolve(p) for p in parts)
@@ -73,8 +77,11 @@ def allows(template: dict, role: str, action: str, resource: str, context: dict)
     return False
 
 
-def needed(operation: str, params: dict) -> list[tuple[str, str, dict]]:
-    """(action, resource, condition context) an S3 request needs (AWS: S3 actions)."""
+def needed(service: str, operation: str, params: dict, tables: dict[str, str] | None = None):
+    """[(action, resource, condition context)] a request needs (AWS: the IAM actions of S3 and
+    DynamoDB); `tables`: table name -> its logical id in the template."""
+    if service == "dynamodb":
+        return _dynamodb_needs(operation, params, tables or {})
     key = params.get("Key")
     if operation in ("GetObject", "HeadObject"):
         return [
@@ -88,20 +95,44 @@ def needed(operation: str, params: dict) -> list[tuple[str, str, dict]]:
     raise AssertionError(f"teach this test the IAM action of S3 {operation}")
 
 
-class S3Requests:
-    """Records (operation, params) of the S3 requests the handlers make while `on`."""
+def _dynamodb_needs(operation: str, params: dict, tables: dict[str, str]):
+    def arn(name: str, index: str | None = None) -> str:
+        return f"arn:table:{tables[name]}" + (f"/index/{index}" if index else "")
+
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"):
+        return [(f"dynamodb:{operation}", arn(params["TableName"], params.get("IndexName")), {})]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [(f"dynamodb:{operation}", arn(t), {}) for t in params["RequestItems"]]
+    if operation == "TransactWriteItems":  # each item needs its own action
+        actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                   "ConditionCheck": "ConditionCheckItem"}  # fmt: skip
+        return [
+            (f"dynamodb:{actions[kind]}", arn(item[kind]["TableName"]), {})
+            for item in params["TransactItems"]
+            for kind in item
+        ]
+    raise AssertionError(f"teach this test the IAM action of DynamoDB {operation}")
+
+
+class Requests:
+    """Records (service, operation, params) of the handlers' S3 and DynamoDB requests while
+    `on`."""
 
     def __init__(self):
         self.on = False
-        self.seen: list[tuple[str, dict]] = []
+        self.seen: list[tuple[str, str, dict]] = []
 
     def attach(self) -> None:
-        """Listen on the current S3 client (wiring makes a new one after each reset)."""
-        wiring.s3().meta.events.register("before-parameter-build.s3", self._seen)
+        """Listen on the current clients (wiring makes new ones after each reset)."""
+        for service, client in (("s3", wiring.s3()), ("dynamodb", wiring.dynamodb())):
+            client.meta.events.register(
+                f"before-parameter-build.{service}",
+                lambda params, model, service=service, **_: self._seen(service, params, model),
+            )
 
-    def _seen(self, params, model, **_):
+    def _seen(self, service, params, model):
         if self.on:
-            self.seen.append((model.name, dict(params)))
+            self.seen.append((service, model.name, dict(params)))
 
 
 def _publish(tmp_path: Path, version: str) -> None:
@@ -119,7 +150,7 @@ def _publish(tmp_path: Path, version: str) -> None:
     wiring.s3().put_object(Bucket=get_settings().data_bucket, Key=report, Body=body)
 
 
-def _run_samples(function: str, recorder: S3Requests) -> None:
+def _run_samples(function: str, recorder: Requests) -> None:
     """Every events/<function>/*.json through the handler, as a new warm Lambda would."""
     spec = load_infra("functions")[function]
     module, name = spec["handler"].rsplit(".", 1)
@@ -136,11 +167,12 @@ def _run_samples(function: str, recorder: S3Requests) -> None:
         recorder.on = False
 
 
-def s3_requests(function: str, tmp_path: Path) -> list[tuple[str, dict]]:
-    """Every S3 request the function's sample requests make: nothing published yet, a release
-    published, and a bucket from before models/vocabulary.json."""
-    recorder = S3Requests()
+def aws_requests(function: str, tmp_path: Path) -> tuple[list[tuple[str, str, dict]], dict]:
+    """Every AWS request the function's sample requests make: nothing published yet, a release
+    published, and a bucket from before models/vocabulary.json; and table name -> logical id."""
+    recorder = Requests()
     with local_aws():
+        tables = {getattr(get_settings(), field): logical for field, logical in TABLES.items()}
         for entry in json.loads((EVENTS / "devices.json").read_text()):
             device = Device(device_id=entry["device_id"], role=entry["role"])
             wiring.devices().register(entry["api_key_id"], device)
@@ -150,20 +182,21 @@ def s3_requests(function: str, tmp_path: Path) -> list[tuple[str, dict]]:
         bucket = get_settings().data_bucket
         wiring.s3().delete_object(Bucket=bucket, Key=storage_layout.VOCABULARY_KEY)
         _run_samples(function, recorder)
-    assert all(params["Bucket"] == bucket for _, params in recorder.seen)
-    return recorder.seen
+    assert all(p["Bucket"] == bucket for service, _, p in recorder.seen if service == "s3")
+    return recorder.seen, tables
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_the_role_allows_every_s3_request_the_handler_makes(packaged_template, function, tmp_path):
+def test_the_role_allows_every_aws_request_the_handler_makes(packaged_template, function, tmp_path):
     resources = packaged_template["Resources"]
     logical = function.capitalize() + "LambdaFunction"
     role = resources[logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+    requests, tables = aws_requests(function, tmp_path)
     missing = sorted(
         {
             f"{action} {resource} {context or ''} for {operation} {params.get('Key', '')}"
-            for operation, params in s3_requests(function, tmp_path)
-            for action, resource, context in needed(operation, params)
+            for service, operation, params in requests
+            for action, resource, context in needed(service, operation, params, tables)
             if not allows(packaged_template, role, action, resource, context)
         }
     )
@@ -176,7 +209,7 @@ def test_the_check_sees_a_missing_list_permission():
     template = {"Resources": {"R": {"Properties": {"Policies": [
         {"PolicyDocument": {"Statement": [statement]}}
     ]}}}}  # fmt: skip
-    wanted = needed("GetObject", {"Key": "models/current.json"})
+    wanted = needed("s3", "GetObject", {"Key": "models/current.json"})
     assert [allows(template, "R", *n) for n in wanted] == [True, False]
     statement["Action"] = ["s3:GetObject", "s3:ListBucket"]
     assert [allows(template, "R", *n) for n in wanted] == [True, False]  # object ARN, not bucket
@@ -187,3 +220,16 @@ def test_the_check_sees_a_missing_list_permission():
     assert [allows(template, "R", *n) for n in wanted] == [True, False]  # another prefix
     listing["Condition"] = {"StringLike": {"s3:prefix": ["models/*"]}}
     assert [allows(template, "R", *n) for n in wanted] == [True, True]
+
+
+def test_a_transaction_needs_the_action_of_each_of_its_items():
+    tables = {"t-events": "EventsTable", "t-devices": "DevicesTable"}
+    items = [{"Put": {"TableName": "t-events"}}, {"ConditionCheck": {"TableName": "t-devices"}}]
+    assert needed("dynamodb", "TransactWriteItems", {"TransactItems": items}, tables) == [
+        ("dynamodb:PutItem", "arn:table:EventsTable", {}),
+        ("dynamodb:ConditionCheckItem", "arn:table:DevicesTable", {}),
+    ]
+    query = {"TableName": "t-events", "IndexName": "fleet-by-day-shard"}
+    assert needed("dynamodb", "Query", query, tables) == [
+        ("dynamodb:Query", "arn:table:EventsTable/index/fleet-by-day-shard", {})
+    ]
