@@ -116,6 +116,7 @@ class App:
             cfg["ota_chunk_bytes"],
             cfg["max_model_bytes"],
             cfg["ota_wait_ms"],
+            reserve=cfg["flash_reserve_bytes"],
         )
         cap = cfg["capture"]
         if cap["enabled"]:

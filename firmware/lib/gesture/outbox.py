@@ -296,24 +296,16 @@ class Outbox:
     def update_records(self, fn):
         """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up).
         When the flash is too full to rewrite the log, the change is applied to records as they
-        are read, this boot (after a reboot they are records of an earlier boot)."""
+        are read, this boot (after a reboot they are records of an earlier boot); fn must then
+        give the same answer when applied again."""
         if not self.count:
             return
 
         def change(seq, line):
             record = json.loads(line)
             fn(record)
-            new = json.dumps(record, separators=(",", ":")).encode()
-            return line if new == line else new
+            return json.dumps(record, separators=(",", ":")).encode()
 
-        changed = False
-        with open(self._log, "rb") as f:
-            for seq, line in self._queued(f):
-                if change(seq, line) is not line:
-                    changed = True
-                    break
-        if not changed:
-            return  # nothing to write (the usual case: every record has its time)
         try:
             self._rewrite(change)
         except OSError:
