@@ -208,8 +208,16 @@ class App:
             t_ms = self.t0_ms + index * STEP_MS
             print(json.dumps({"t_ms": t_ms, "gesture": gesture, "score": score}))
             return
+        event_id = self.identity.next_id()
+        if event_id is None:  # the boot counter is not on flash yet (full): no safe id
+            self.events.refuse()
+            log(
+                f"gs-dropped gesture={gesture} reason=flash-full (boot counter not written)"
+                f" dropped={self.events.dropped} dropped_full={self.events.dropped_full}"
+            )
+            return
         record = {
-            "id": self.identity.next_id(),
+            "id": event_id,
             "gesture": gesture,
             "score": float(score),
             "model_version": self.model_version,
