@@ -170,17 +170,25 @@ class App:
             return
         if scorer.failed:
             version = self.model_version
-            self.trial.reject(version)
+            self._record_verdict(self.trial.reject, version)
             log(f"gs-model rejected version={version} reason={scorer.failed}")
             modelstore.roll_back(self.cfg["model_dir"])
             self._load_current()
         elif scorer.passed:
             scorer.on_probation = False
-            self.trial.passed()
+            self._record_verdict(self.trial.passed)
             log(f"gs-model trusted version={self.model_version}")
         else:
             return
         self.next_heartbeat = self.board.ticks_ms()  # the fleet hears of the verdict at once
+
+    def _record_verdict(self, write, *args):
+        """Write a verdict to flash; a full flash does not stop it taking effect: the "trying"
+        marker stays, so the next boot rejects the version (never runs it untested)."""
+        try:
+            write(*args)
+        except OSError as exc:
+            log(f"gs-model verdict not recorded ({exc!r}): the next boot rejects this version")
 
     def model_telemetry(self):
         """Heartbeat fields about the model: faults so far and the versions refused."""
