@@ -2,8 +2,9 @@
 
 Idempotency: an event with an id is stored once per (device, id) whatever its t_ms; one
 without (older firmware) once per (device, t_ms, seq). The answer lists the stored ids, so a
-device removes an event only on this answer; a 400 lists the bad events (`errors`, by index)
-and stores none of the batch."""
+device removes an event only on this answer; `duplicates` names the events stored before (a
+resend) and whether each differs from the stored copy, which is kept. A 400 lists the bad
+events (`errors`, by index) and stores none of the batch."""
 
 from functions import wiring
 from functions.api import Request, Route, count_by_gesture, endpoint
@@ -14,7 +15,7 @@ from functions.settings import get_settings
 ROUTE = Route(
     "POST",
     "/events",
-    "Store a batch of gesture events (a retried batch is stored once, same answer)",
+    "Store a batch of gesture events (a resent event is stored once; the answer names it)",
     EventsAccepted,
     body=EventBatch,
 )
@@ -35,10 +36,13 @@ def handler(request: Request) -> EventsAccepted:
     result = wiring.events().put_new(records)
     count_by_gesture("Accepted", result.new)
     count_by_gesture("Duplicates", result.duplicates)
+    in_order = sorted(result.duplicates, key=records.index)
+    stored = wiring.events().stored_copies(in_order) if in_order else []
     return EventsAccepted(
         device_id=device_id,
         accepted=len(records),
         first_seq=batch.events[0].seq,
         last_seq=batch.events[-1].seq,
         ids=[event.id for event in batch.events if event.id is not None],
+        duplicates=events.duplicates(in_order, stored),
     )

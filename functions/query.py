@@ -8,7 +8,7 @@ order (EventsTable.fleet_day). Never a Scan.
 from functions import wiring
 from functions.api import Request, Route, endpoint
 from functions.domain import devices, query
-from functions.domain.events import event_key, to_stored_event
+from functions.domain.events import device_key_range, fleet_key_range, to_stored_event
 from functions.exceptions import InvalidInput
 from functions.models.events import EventPage, EventsQuery
 from functions.settings import get_settings
@@ -34,11 +34,11 @@ def handler(request: Request) -> EventPage:
 
 
 def _device_page(device_id: str, span: query.TimeRange, limit: int, cursor: str | None):
-    high = event_key(span.to_ms, 9_999_999_999)
+    low, high = device_key_range(span.from_ms, span.to_ms)
     after = query.parse_device_cursor(cursor) if cursor else None
     if after is not None:
         high = min(high, after)
-    records = wiring.events().query_device(device_id, event_key(span.from_ms, 0), high, limit + 2)
+    records = wiring.events().query_device(device_id, low, high, limit + 2)
     records = [r for r in records if r["event_key"] != after]
     page = records[:limit]
     next_cursor = query.device_cursor(page[-1]["event_key"]) if len(records) > limit else None
@@ -52,7 +52,7 @@ def _fleet_page(span: query.TimeRange, limit: int, cursor: str | None):
         if after_day not in days:
             raise InvalidInput("cursor is outside the time range", field="cursor")
         days = days[days.index(after_day) :]
-    low, high = f"{span.from_ms:013d}#", f"{span.to_ms:013d}#~"
+    low, high = fleet_key_range(span.from_ms, span.to_ms)
     records: list[dict] = []
     for day in days:
         top = min(high, after_key) if day == after_day else high

@@ -174,10 +174,6 @@ class LocalCloud:
         os.environ.pop("AWS_PROFILE", None)
         for name in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
             os.environ.setdefault(name, "true")
-        # One process serves every function here: a release published a moment ago (a promotion,
-        # publish_model) is known to POST /events at once, as the cache exists only to spare
-        # a warm Lambda's reads of the bucket.
-        os.environ["VOCABULARY_REFRESH_S"] = "0"
 
     def _quiet_handler_logs(self) -> None:
         """Handler logs go to <state>/lambda.log (CloudWatch's place), not the request log."""

@@ -6,6 +6,7 @@ import string
 import subprocess
 from pathlib import Path
 
+import pytest
 from gesture import spec
 from pydantic import TypeAdapter, ValidationError
 
@@ -43,6 +44,16 @@ def test_the_step_is_the_capture_rate():
     assert spec.STEP_MS * spec.CAPTURE_HZ == 1000
 
 
+def python_files() -> list[str]:
+    return subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+
+
 # Files that still spell a model-folder file name out; shrink this list, never grow it.
 STILL_SPELLED_OUT = {
     "training/pipeline.py",  # writes the model folder (intinf and vocab edit it today)
@@ -59,13 +70,7 @@ FACTS = [
 
 
 def test_no_new_copy_of_a_device_fact():
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    files = python_files()
     homes = {"firmware/lib/gesture/spec.py", "functions/storage_layout.py"}
     found = []
     for name in files:
@@ -78,3 +83,55 @@ def test_no_new_copy_of_a_device_fact():
                 ):
                     found.append(f"{name}:{number}: {fact} belongs in gesture.spec: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+# The events table's key formats (event_key, fleet_key, id markers, their ranges and checks)
+# live in functions/domain/events.py alone. Files allowed a copy, each with its reason:
+KEY_FORMAT_HOME = "functions/domain/events.py"
+KEY_COPIES_ALLOWED = {
+    # the benchmark's bare boto3 baseline imports nothing of ours on purpose (cold start)
+    "benchmarks/api_bare_handler.py",
+}
+KEY_FORMATS = [
+    (r":0?13d\}#|:0?10d\}", "a key field's format (event_key, fleet_key)"),
+    (r"\\d\{13\}#|#\\d\{10\}", "a key's pattern (parse_event_key, parse_fleet_key)"),
+    (r"#~", "a fleet key bound (fleet_key_range)"),
+    (r"[\"']9{10,}", "a key bound of nines (device_key_range, fleet_key_range)"),
+    (r"\b9_999_999_999\)", "the largest seq as a key bound (device_key_range)"),
+    (r"[\"']id#", "an id marker key (id_key)"),
+]
+
+
+def key_format_copies(name: str, text: str) -> list[str]:
+    return [
+        f"{name}:{number}: {what} belongs in {KEY_FORMAT_HOME}: {line.strip()}"
+        for number, line in enumerate(text.splitlines(), 1)
+        for pattern, what in KEY_FORMATS
+        if re.search(pattern, line)
+    ]
+
+
+def test_no_copy_of_an_event_key_format_outside_the_events_domain():
+    found = []
+    for name in python_files():
+        if name == KEY_FORMAT_HOME or name in KEY_COPIES_ALLOWED or name.startswith("tests/"):
+            continue
+        if (REPO / name).is_file():
+            found += key_format_copies(name, (REPO / name).read_text())
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "high = event_key(span.to_ms, 9_999_999_999)",
+        'low, high = f"{span.from_ms:013d}#", f"{span.to_ms:013d}#~"',
+        '_ALL_FLEET_KEYS = ("0", "9999999999999~")',
+        '_DEVICE_CURSOR = re.compile(r"^d\\|(\\d{13}#\\d{10})$")',
+        'return f"{t_ms:013d}#{seq:010d}"',
+        'marker = "id#" + event_id',
+    ],
+)
+def test_the_key_format_check_finds_the_copies_it_replaced(copy):
+    assert key_format_copies("x.py", copy), copy
+    assert key_format_copies(KEY_FORMAT_HOME, (REPO / KEY_FORMAT_HOME).read_text())

@@ -105,6 +105,43 @@ class EventsTable:
             }
         }
 
+    def stored_copies(self, records: list[dict]) -> list[dict | None]:
+        """The stored event each record was found a duplicate of (by its id marker's
+        stored_key, else its event_key), None where none is left; strongly consistent reads."""
+        markers = self._get_many([(r["device_id"], r["id_key"]) for r in records if "id_key" in r])
+        keys = []
+        for record in records:
+            marker = markers.get((record["device_id"], record.get("id_key")))
+            key = marker["stored_key"] if marker else record["event_key"]
+            keys.append((record["device_id"], key))
+        found = self._get_many(keys)
+        return [found.get(key) for key in keys]
+
+    def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """(device_id, event_key) -> item, for those stored: BatchGetItem, 100 keys a call."""
+        unique, found = list(dict.fromkeys(keys)), {}
+        for start in range(0, len(unique), _MAX_ITEMS):
+            request = {
+                self._table: {
+                    "Keys": [
+                        {"device_id": {"S": device}, "event_key": {"S": key}}
+                        for device, key in unique[start : start + _MAX_ITEMS]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    record = from_item(item)
+                    found[(record["device_id"], record["event_key"])] = record
+                request = response.get("UnprocessedKeys")
+                if not request:
+                    break
+            else:
+                raise Unavailable("the events table kept leaving keys unread; retry")
+        return found
+
     def query_device(self, device_id: str, low_key: str, high_key: str, limit: int) -> list[dict]:
         """Up to `limit` events of one device, low <= event_key <= high, newest first."""
         return self._query(

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import datetime, timedelta
 
 from functions.exceptions import InvalidInput
 from functions.models.common import ItemError
-from functions.models.events import EventBatch, StoredEvent
-from functions.storage_layout import utc_day
+from functions.models.events import Duplicate, EventBatch, StoredEvent
+from functions.storage_layout import DEVICE_ID_PATTERN, utc_day
 
 DAY_MS = 86_400_000
+
+
+# The one home of the events table's key formats: every key, key range and key check is made
+# here (tests/test_one_source.py fails on a copy elsewhere). Fixed-width decimal fields make
+# string order time order; the API's bounds on t_ms and seq are these widths.
+T_DIGITS, SEQ_DIGITS = 13, 10
+MAX_T_MS, MAX_SEQ = 10**T_DIGITS - 1, 10**SEQ_DIGITS - 1
+_T, _SEQ = rf"(\d{{{T_DIGITS}}})", rf"(\d{{{SEQ_DIGITS}}})"
+_EVENT_KEY = re.compile(rf"{_T}#{_SEQ}", re.ASCII)
+_FLEET_KEY = re.compile(rf"{_T}#({DEVICE_ID_PATTERN.strip('^$')})#{_SEQ}", re.ASCII)
+_AFTER_EVERY_DEVICE_ID = "~"  # sorts after every character a device id may hold
 
 
 def event_key(t_ms: int, seq: int) -> str:
     """Sort key within a device: device time, then sequence number. It is the idempotency key
     only of events sent without an id (firmware before event ids)."""
-    return f"{t_ms:013d}#{seq:010d}"
+    return f"{t_ms:0{T_DIGITS}d}#{seq:0{SEQ_DIGITS}d}"
 
 
 def id_key(event_id: str) -> str:
@@ -28,7 +40,36 @@ def id_key(event_id: str) -> str:
 
 def fleet_key(t_ms: int, device_id: str, seq: int) -> str:
     """Sort key within a day's shard of the fleet index (unique over all shards of the day)."""
-    return f"{t_ms:013d}#{device_id}#{seq:010d}"
+    return f"{t_ms:0{T_DIGITS}d}#{device_id}#{seq:0{SEQ_DIGITS}d}"
+
+
+def device_key_range(from_ms: int, to_ms: int) -> tuple[str, str]:
+    """(low, high) event_key bounds, both inclusive (a Query's BETWEEN), of the events with
+    from_ms <= t_ms <= to_ms; id markers sort after every event_key, so never inside."""
+    return event_key(from_ms, 0), event_key(to_ms, MAX_SEQ)
+
+
+def fleet_key_range(from_ms: int = 0, to_ms: int = MAX_T_MS) -> tuple[str, str]:
+    """(low, high) fleet_key bounds, both inclusive, of the events with from_ms <= t_ms <=
+    to_ms of every device; by default every event of the partition."""
+    return f"{from_ms:0{T_DIGITS}d}#", f"{to_ms:0{T_DIGITS}d}#{_AFTER_EVERY_DEVICE_ID}"
+
+
+def parse_event_key(key: str) -> tuple[int, int]:
+    """(t_ms, seq) of an event_key; ValueError for anything event_key cannot have made."""
+    match = _EVENT_KEY.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not an event key: {key!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_fleet_key(key: str) -> tuple[int, str, int]:
+    """(t_ms, device_id, seq) of a fleet_key; ValueError for anything fleet_key cannot have
+    made."""
+    match = _FLEET_KEY.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not a fleet key: {key!r}")
+    return int(match.group(1)), match.group(2), int(match.group(3))
 
 
 # Shards of each day of the fleet index. At 100,000 devices sending one event a minute in
@@ -113,3 +154,34 @@ def to_stored_event(record: dict) -> StoredEvent:
     return StoredEvent.model_validate(
         {name: record[name] for name in StoredEvent.model_fields if name in record}, strict=False
     )
+
+
+# What makes two copies of an event the same event: everything the device said about it. The
+# time is compared only when the device knew it: an unresolved event's t_ms is the time
+# received, which a resend changes.
+_CONTENT = ("seq", "id", "gesture", "clock", "boot_ms", "score", "model_version")
+
+
+def same_content(record: dict, stored: dict | None) -> bool:
+    """Whether a resent record says what the stored copy says (False when none is left)."""
+    if stored is None:
+        return False
+    fields = _CONTENT if record["clock"] == "unresolved" else (*_CONTENT, "t_ms")
+    return all(_value(record.get(name)) == _value(stored.get(name)) for name in fields)
+
+
+def _value(value):
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def duplicates(resent: list[dict], stored: list[dict | None]) -> list[Duplicate]:
+    """The answer's account of the records already stored, with whether each says the same as
+    its stored copy (the stored copy is kept either way)."""
+    return [
+        Duplicate(
+            seq=record["seq"],
+            id=record.get("id"),
+            content="same" if same_content(record, copy) else "different",
+        )
+        for record, copy in zip(resent, stored, strict=True)
+    ]

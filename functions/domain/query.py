@@ -7,12 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from functions.domain.events import DAY_MS
+from functions.domain.events import DAY_MS, parse_event_key, parse_fleet_key
 from functions.exceptions import InvalidInput
 from functions.storage_layout import utc_day
 
-_DEVICE_CURSOR = re.compile(r"^d\|(\d{13}#\d{10})$")
-_FLEET_CURSOR = re.compile(r"^f\|(\d{4}-\d{2}-\d{2})\|(\d{13}#[A-Za-z0-9_-]{1,64}#\d{10})$")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -46,15 +45,20 @@ def _encode(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, pattern: re.Pattern) -> re.Match:
+def _decode(cursor: str, kind: str) -> list[str]:
+    """The fields of a cursor this API returned of `kind` ("d" or "f"), else InvalidInput."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         text = ""
-    match = pattern.match(text)
-    if match is None:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return match
+    fields = text.split("|")
+    if fields[0] != kind:
+        raise _not_ours()
+    return fields[1:]
+
+
+def _not_ours() -> InvalidInput:
+    return InvalidInput("cursor is not one this API returned", field="cursor")
 
 
 def device_cursor(event_key: str) -> str:
@@ -63,7 +67,13 @@ def device_cursor(event_key: str) -> str:
 
 def parse_device_cursor(cursor: str) -> str:
     """The event_key to continue after."""
-    return _decode(cursor, _DEVICE_CURSOR).group(1)
+    fields = _decode(cursor, "d")
+    try:
+        [key] = fields
+        parse_event_key(key)
+    except ValueError:
+        raise _not_ours() from None
+    return key
 
 
 def fleet_cursor(day: str, fleet_key: str) -> str:
@@ -72,5 +82,12 @@ def fleet_cursor(day: str, fleet_key: str) -> str:
 
 def parse_fleet_cursor(cursor: str) -> tuple[str, str]:
     """The (day, fleet_key) to continue after."""
-    match = _decode(cursor, _FLEET_CURSOR)
-    return match.group(1), match.group(2)
+    fields = _decode(cursor, "f")
+    try:
+        [day, key] = fields
+        parse_fleet_key(key)
+    except ValueError:
+        raise _not_ours() from None
+    if not _DAY.fullmatch(day):
+        raise _not_ours()
+    return day, key

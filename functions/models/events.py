@@ -72,6 +72,17 @@ class EventBatch(Strict):
         return events
 
 
+class Duplicate(BaseModel):
+    """An event of the batch that was stored before (a resend): not stored again."""
+
+    seq: int
+    id: str | None = Field(description="its id; null for an event sent without id")
+    content: Literal["same", "different"] = Field(
+        description="'different': this copy differs from the stored one (gesture, score, "
+        "model_version, seq, times), and the stored copy was kept; this one was dropped"
+    )
+
+
 class EventsAccepted(BaseModel):
     device_id: str
     accepted: int = Field(description="events of the batch now stored (new or earlier retry)")
@@ -80,6 +91,10 @@ class EventsAccepted(BaseModel):
     ids: list[str] = Field(
         description="ids of the batch's events now stored, in batch order (empty for events "
         "sent without id); the device removes exactly these from its queue"
+    )
+    duplicates: list[Duplicate] = Field(
+        description="the batch's events that were already stored (resent), in batch order; "
+        "empty when every event is new"
     )
 
 

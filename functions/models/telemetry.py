@@ -27,10 +27,21 @@ class Telemetry(Strict):
     free_heap: Count
     uptime_s: Count
     model_version: Version
+    firmware_version: Version | None = Field(
+        None, description="the firmware the device runs (older firmware does not send it)"
+    )
     queue_len: Count
-    dropped: Count
+    dropped: Count = Field(
+        description="events the device could not keep, every reason (queue full, flash full)"
+    )
+    dropped_full: Count = Field(
+        0, description="of `dropped`: events not queued because the flash was full"
+    )
     dead_letters: Count = Field(
-        0, description="events the API rejected, kept in the dead-letter file"
+        0, description="events the API rejected, set aside in the dead-letter file"
+    )
+    dead_evicted: Count = Field(
+        0, description="of `dead_letters`: removed from the bounded dead-letter file (oldest)"
     )
     auth_failures: Count = Field(0, description="401/403 answers this boot (the key was rejected)")
     model_errors: Count = Field(0, description="inference faults since boot (raised, malformed)")

@@ -27,6 +27,7 @@ import boto3
 from functions import storage_layout
 from functions.adapters.dynamo_items import from_item
 from functions.adapters.events_table import EventsTable
+from functions.domain.events import fleet_key_range
 from functions.settings import Settings
 from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, list_keys, s3_client
@@ -39,7 +40,7 @@ from training.raw_layer import window_row
 # Above this many events in the range, read a DynamoDB export instead of Query pages: an hour
 # of Query pages at ~2.5 MB/s (docs/capacity.py derives it; docs/scale.md explains it).
 EXPORT_THRESHOLD_EVENTS = 22_500_000
-_ALL_FLEET_KEYS = ("0", "9999999999999~")  # fleet_key = <t_ms:013d>#<device>#<seq>
+_ALL_FLEET_KEYS = fleet_key_range()  # every event of a day's fleet partition
 
 
 def in_range(day: str, start: date | None, end: date | None) -> bool:

@@ -43,6 +43,7 @@ def test_valid_batch_is_stored_under_the_keys_device(aws, lambda_context):
         "first_seq": 100,
         "last_seq": 102,
         "ids": ["7-100", "7-101", "7-102"],
+        "duplicates": [],
     }
     items = stored_items()
     assert sorted(int(i["seq"]["N"]) for i in items) == [100, 101, 102]
@@ -53,11 +54,19 @@ def test_valid_batch_is_stored_under_the_keys_device(aws, lambda_context):
     assert sorted(m["event_key"]["S"] for m in markers()) == ["id#7-100", "id#7-101", "id#7-102"]
 
 
-def test_retried_batch_is_stored_once_and_gets_the_same_answer(aws, lambda_context):
+def same(*ids_seqs):
+    return [{"seq": seq, "id": id_, "content": "same"} for id_, seq in ids_seqs]
+
+
+def test_retried_batch_is_stored_once_and_the_answer_names_the_duplicates(aws, lambda_context):
     first = ingest.handler(sample("ingest/valid"), lambda_context)
     retry = ingest.handler(sample("ingest/duplicate"), lambda_context)
     assert retry["statusCode"] == first["statusCode"] == 200
-    assert retry["body"] == first["body"]
+    assert body(first)["duplicates"] == []
+    # what the device checks (accepted, first/last seq, ids) is what the first answer said
+    assert body(retry) == body(first) | {
+        "duplicates": same(("7-100", 100), ("7-101", 101), ("7-102", 102))
+    }
     assert len(stored_items()) == 3
 
 
@@ -65,28 +74,73 @@ def test_an_old_firmware_batch_without_ids_is_still_stored_once(aws, lambda_cont
     first = ingest.handler(sample("ingest/legacy"), lambda_context)
     retry = ingest.handler(sample("ingest/legacy"), lambda_context)
     assert first["statusCode"] == retry["statusCode"] == 200
-    assert (
-        body(first)
-        == body(retry)
-        == {
-            "device_id": "esp32-a01",
-            "accepted": 3,
-            "first_seq": 100,
-            "last_seq": 102,
-            "ids": [],
-        }
-    )
+    answer = {"device_id": "esp32-a01", "accepted": 3, "first_seq": 100, "last_seq": 102}
+    assert body(first) == answer | {"ids": [], "duplicates": []}
+    assert body(retry) == answer | {
+        "ids": [],
+        "duplicates": same((None, 100), (None, 101), (None, 102)),
+    }
     assert sorted(int(i["seq"]["N"]) for i in stored_items()) == [100, 101, 102]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"gesture": "x"}, {"score": 0.5}, {"model_version": "v2"}, {"seq": 9}],
+    ids=["gesture", "score", "model_version", "seq"],
+)
+def test_a_resend_with_other_content_keeps_the_stored_copy_and_says_so(aws, lambda_context, change):
+    event = sample("ingest/valid")
+    ingest.handler(with_body(event, batch(1, 2, boot=4)), lambda_context)
+    resend = batch(1, 2, boot=4)
+    resend["events"][1].update(change)
+    response = ingest.handler(with_body(event, resend), lambda_context)
+    assert response["statusCode"] == 200
+    answer = body(response)
+    assert answer["ids"] == ["4-1", "4-2"] and answer["accepted"] == 2  # the device may drop it
+    seq = resend["events"][1]["seq"]
+    assert answer["duplicates"] == [
+        *same(("4-1", 1)),
+        {"seq": seq, "id": "4-2", "content": "different"},
+    ]
+    stored = {i["id"]["S"]: i for i in stored_items()}
+    assert len(stored) == 2 and stored["4-2"]["gesture"]["S"] == "circle"
+    assert float(stored["4-2"]["score"]["N"]) == 0.8 and int(stored["4-2"]["seq"]["N"]) == 2
+
+
+def test_a_legacy_resend_with_other_content_keeps_the_stored_copy_and_says_so(aws, lambda_context):
+    event = sample("ingest/valid")
+    ingest.handler(with_body(event, batch(1, 2)), lambda_context)
+    resend = batch(1, 2, 3)
+    resend["events"][0]["gesture"] = "y"
+    answer = body(ingest.handler(with_body(event, resend), lambda_context))
+    assert answer["accepted"] == 3
+    assert answer["duplicates"] == [
+        {"seq": 1, "id": None, "content": "different"},
+        *same((None, 2)),
+    ]
+    assert sorted(i["gesture"]["S"] for i in stored_items()) == ["circle"] * 3
+
+
+def test_an_unresolved_event_resent_later_is_the_same_content(aws, lambda_context):
+    """Its t_ms is the time received, so a resend differs there and nowhere else."""
+    first = ingest.handler(sample("ingest/unresolved-clock"), lambda_context)
+    later = sample("ingest/unresolved-clock")
+    later["requestContext"]["requestTimeEpoch"] += 5_000
+    answer = body(ingest.handler(later, lambda_context))
+    assert body(first)["duplicates"] == []
+    assert [d["content"] for d in answer["duplicates"]] == ["same", "same"]
+
+
 def test_a_retry_whose_times_moved_is_stored_once_by_id(aws, lambda_context):
-    """The device fixed its clock between the stored batch and the retry: same ids, new t_ms."""
+    """The device fixed its clock between the stored batch and the retry: same ids, new t_ms;
+    the stored copy (first times) is kept and the answer says the times differ."""
     event = sample("ingest/valid")
     first = ingest.handler(with_body(event, batch(1, 2, 3, boot=4)), lambda_context)
     moved = ingest.handler(
         with_body(event, batch(1, 2, 3, boot=4, t0=SAMPLE_NOW_MS - 57_000)), lambda_context
     )
     assert body(moved)["ids"] == body(first)["ids"] == ["4-1", "4-2", "4-3"]
+    assert [d["content"] for d in body(moved)["duplicates"]] == ["different"] * 3
     items = stored_items()
     assert sorted(int(i["t_ms"]["N"]) for i in items) == [
         SAMPLE_NOW_MS - 60_000 + s for s in (1, 2, 3)
@@ -153,7 +207,8 @@ def test_a_100_event_batch_with_ids_is_stored_once(aws, lambda_context, dynamodb
     event = with_body(sample("ingest/valid"), batch(*range(100), boot=2))
     first = ingest.handler(event, lambda_context)
     retry = ingest.handler(event, lambda_context)
-    assert body(first) == body(retry) and len(body(first)["ids"]) == 100
+    assert body(first) | {"duplicates": []} == body(retry) | {"duplicates": []}
+    assert len(body(first)["ids"]) == 100 and len(body(retry)["duplicates"]) == 100
     assert len(stored_items()) == 100
     # a marker item per event: 200 items, two transactions a try
     assert dynamodb_calls.writes == ["TransactWriteItems"] * 4

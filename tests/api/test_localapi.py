@@ -12,21 +12,7 @@ from functions import wiring
 from localcloud.lambda_runtime import rest_event
 from localcloud.server import LocalCloud
 from localcloud.stack import load_routes
-
-
-def call(api, method, path, key=None, payload=None, headers=None):
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if key:
-        all_headers["x-api-key"] = key
-    data = payload if isinstance(payload, bytes) else None
-    if payload is not None and data is None:
-        data = json.dumps(payload).encode()
-    request = urllib.request.Request(api.url + path, data=data, method=method, headers=all_headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+from tests.cloud_http import call
 
 
 def events(*seqs):

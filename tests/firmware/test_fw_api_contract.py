@@ -6,6 +6,7 @@ import json
 import jsonschema
 from fw_fake_api import FakeApi
 from fw_harness import REPO, device_config, run_firmware, write_synthetic_recording
+from gesture.spec import FIRMWARE_VERSION
 
 
 def request_validator(spec: dict, method: str, path: str):
@@ -27,3 +28,6 @@ def test_events_telemetry_and_samples_match_the_openapi_document(tmp_path):
     for path, body in api.bodies:
         errors = list(request_validator(spec, "post", path).iter_errors(body))
         assert not errors, (path, [e.message for e in errors[:3]])
+    # every heartbeat names the firmware, from its one home (gesture.spec)
+    beats = [body for path, body in api.bodies if path == "/telemetry"]
+    assert beats and all(b["firmware_version"] == FIRMWARE_VERSION for b in beats)

@@ -73,7 +73,7 @@ def test_a_rejected_event_goes_to_the_dead_letter_file_without_blocking_the_rest
     assert result.returncode == 0, out + result.stderr
     sent = queued(out)
     assert stored(api) == sent[1:]
-    assert "pending=0 dropped=0 dead_letters=1" in out
+    assert "pending=0 dropped=0 dropped_full=0 dead_letters=1" in out
     dead = [json.loads(x) for x in (tmp_path / "data" / "events.dead").read_text().splitlines()]
     assert [(d["seq"], d["status"], d["error"]["field"]) for d in dead] == [
         (1, 400, "events[0].t_ms")

@@ -275,3 +275,31 @@ def test_a_bad_first_model_leaves_a_device_without_one_waiting_for_a_fix(tmp_pat
     counts = report("bad-first-model-no-previous-then-fix", [out], api.events, tmp_path / "empty")
     assert counts["lost"] == 0 and counts["duplicated"] == 0 and counts["queued"] >= 1, counts
     assert {e["model_version"] for e in api.events} == {FIX}
+
+
+@pytest.mark.parametrize("verdict", ["trusted", "rejected"])
+def test_a_heartbeat_follows_the_probation_verdict_at_once(tmp_path, verdict):
+    """With an hour between heartbeats, the fleet still hears of a verdict at once: a heartbeat
+    right after it names the model now running (and its vocabulary) or the rejected version."""
+    with FileServer() as files:
+        source = OTHER_GOOD if verdict == "trusted" else MISBEHAVING["raises"]
+        files.files["new.mpy"] = mpy(tmp_path, source, "new")
+        version = FIX if verdict == "trusted" else BAD
+        rel = release(version, files.url + "/new.mpy", files.files["new.mpy"])
+        rel["manifest"]["classes"] = ["idle", "x", "y", "shake"]  # a new vocabulary
+        config = setup(tmp_path, telemetry_period_s=3600, ota_period_s=3600)
+        with ReleaseApi([rel]) as api:
+            out = run(tmp_path, api, config)
+    assert f"gs-model {verdict} version={version}" in out, out
+    after = out.split(f"gs-model {verdict} version={version}", 1)[1].splitlines()[1:]
+    done = [line for line in after if not line.startswith("gs-model")]  # (the rollback's)
+    assert done[0].startswith("gs-telemetry"), after[:5]  # the very next thing done
+    beats = heartbeats(api)
+    assert len(beats) == 2, beats  # at boot, and after the verdict (the period is an hour)
+    assert (beats[0]["model_version"], beats[0]["gestures"]) == (OLD, ["x", "y", "circle"])
+    if verdict == "trusted":
+        assert (beats[1]["model_version"], beats[1]["gestures"]) == (FIX, ["x", "y", "shake"])
+        assert beats[1]["model_rejected"] == []
+    else:
+        assert (beats[1]["model_version"], beats[1]["gestures"]) == (OLD, ["x", "y", "circle"])
+        assert beats[1]["model_rejected"] == [BAD]

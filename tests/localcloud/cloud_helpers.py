@@ -1,29 +1,11 @@
-"""HTTP helpers for the local cloud tests (a module of its own: tests/api has a conftest too)."""
+"""Raw HTTP and model-folder helpers for the local cloud tests (a module of its own: tests/api
+has a conftest too); `call` is tests/cloud_http.py's, shared with tests/api."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import socket
-import urllib.error
-import urllib.request
-
-
-def call(cloud, method, path, key=None, payload=None, headers=None):
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if key:
-        all_headers["x-api-key"] = key
-    data = payload if isinstance(payload, bytes) else None
-    if payload is not None and data is None:
-        data = json.dumps(payload).encode()
-    request = urllib.request.Request(
-        cloud.url + path, data=data, method=method, headers=all_headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
 
 
 def raw(cloud, request: bytes, timeout: float = 15.0) -> bytes:

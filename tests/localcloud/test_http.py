@@ -7,7 +7,9 @@ import threading
 import time
 
 import pytest
-from cloud_helpers import call, model_folder, raw
+from cloud_helpers import model_folder, raw
+
+from tests.cloud_http import call
 
 
 def status_and_body(answer: bytes) -> tuple[int, dict]:

@@ -6,12 +6,13 @@ import json
 import threading
 import time
 
-from cloud_helpers import call, model_folder
+from cloud_helpers import model_folder
 
 from functions import wiring
 from localcloud.server import LocalCloud
 from localcloud.stack import REPO
 from localcloud.state import SNAPSHOT, ReadWriteLock
+from tests.cloud_http import call
 
 NOW = int(time.time() * 1000)
 

@@ -21,6 +21,8 @@ from gesture.sampler import Sampler
 from gesture.spec import CAPTURE_HZ, STEP_MS
 from gesture.uplink import Uplink
 
+HEARTBEAT_RETRY_MS = 1000  # a heartbeat the full flash refused is tried again this soon
+
 
 def log(*parts):
     print(*parts)
@@ -82,9 +84,18 @@ class App:
 
         data, url, key = cfg["data_dir"], cfg["api_url"].rstrip("/"), cfg["api_key"]
         base, top = cfg["backoff_ms"]
-        self.events = Outbox(data, "events", cfg["events_capacity"], seq_field="seq")
-        self.telemetry = Outbox(data, "telemetry", cfg["telemetry_capacity"])
-        self.samples = Outbox(data, "samples", cfg["samples_capacity"])
+        reserve, dead = cfg["flash_reserve_bytes"], cfg["dead_letter_records"]
+        self.events = Outbox(
+            data, "events", cfg["events_capacity"], "seq", reserve=reserve, dead_capacity=dead
+        )
+        # heartbeats may use most of the reserve: they are few (telemetry_capacity) and they
+        # are what reports the events a full flash refused
+        self.telemetry = Outbox(
+            data, "telemetry", cfg["telemetry_capacity"], reserve=reserve // 8, dead_capacity=dead
+        )
+        self.samples = Outbox(
+            data, "samples", cfg["samples_capacity"], reserve=reserve, dead_capacity=dead
+        )
         api = httpclient.Session()  # one kept-alive connection (one TLS handshake) for all three
         self.uplinks = (
             Uplink(self.events, url + "/events", key, "events", cfg["batch_size"], base, top, api),
@@ -105,6 +116,7 @@ class App:
             cfg["ota_chunk_bytes"],
             cfg["max_model_bytes"],
             cfg["ota_wait_ms"],
+            reserve=cfg["flash_reserve_bytes"],
         )
         cap = cfg["capture"]
         if cap["enabled"]:
@@ -203,8 +215,18 @@ class App:
             "model_version": self.model_version,
         }
         when = self._stamp(record, index)
-        seq = self.events.put(record)
+        events = self.events
+        dropped = events.dropped
+        seq = events.put(record)
+        if seq is None:
+            log(
+                f"gs-dropped seq={record['seq']} id={record['id']} gesture={gesture}"
+                f" reason=flash-full dropped={events.dropped} dropped_full={events.dropped_full}"
+            )
+            return
         log(f"gs-queued seq={seq} id={record['id']} gesture={gesture} {when}")
+        if events.dropped > dropped:
+            log(f"gs-dropped oldest reason=queue-full dropped={events.dropped}")
         if self.capture:
             self.capture.trigger(index, gesture, "detection", self.model_version)
 
@@ -243,10 +265,18 @@ class App:
         )
         self._stamp(record, self.ring.written)
         record.update(self.model_telemetry())
-        self.telemetry.put(record)
+        events = self.events
+        record["dropped_full"] = events.dropped_full
+        record["dead_evicted"] = events.dead_evicted
+        if self.telemetry.put(record) is None:
+            log("gs-dropped heartbeat reason=flash-full: another in 1 s")
+            # the counts it carried go with the next one, as soon as there is room
+            self.next_heartbeat = time.ticks_add(self.board.ticks_ms(), HEARTBEAT_RETRY_MS)
+            return
         log(
-            f"gs-telemetry queue_len={len(self.events)} dropped={self.events.dropped}"
-            f" dead_letters={self.events.dead} auth_failures={record['auth_failures']}"
+            f"gs-telemetry queue_len={len(events)} dropped={events.dropped}"
+            f" dropped_full={events.dropped_full} dead_letters={events.dead}"
+            f" dead_evicted={events.dead_evicted} auth_failures={record['auth_failures']}"
         )
 
     def service_ota(self, now):
@@ -293,8 +323,8 @@ class App:
                 )
         if self.capture:
             record = self.capture.poll(self.t0_ms)
-            if record is not None:
-                self.samples.put(record)
+            if record is not None and self.samples.put(record) is None:
+                log(f"gs-dropped capture reason=flash-full dropped={self.samples.dropped}")
 
     def pending(self):
         return sum(len(u.outbox) for u in self.uplinks)
@@ -444,7 +474,9 @@ class App:
         auth = [u.auth_rejected for u in self.uplinks if u.auth_rejected]
         log(
             f"gs-done sent={self.events_sent} pending={len(events)} dropped={events.dropped}"
-            f" dead_letters={events.dead} auth={'rejected ' + str(auth[0]) if auth else 'ok'}"
+            f" dropped_full={events.dropped_full} dead_letters={events.dead}"
+            f" dead_evicted={events.dead_evicted}"
+            f" auth={'rejected ' + str(auth[0]) if auth else 'ok'}"
         )
 
 

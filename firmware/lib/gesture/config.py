@@ -21,6 +21,11 @@ DEFAULTS = {
     "events_capacity": 500,
     "telemetry_capacity": 24,
     "samples_capacity": 3,
+    # Full flash: an event or capture that would leave less free flash than this is not queued
+    # (counted in dropped_full); the reserve keeps the queues' state files and heartbeats
+    # (which may use 7/8 of it: they report the loss) writable.
+    "flash_reserve_bytes": 16384,
+    "dead_letter_records": 50,  # per dead-letter file; the one before is kept: <= 2 x this
     "batch_size": 20,
     "backoff_ms": [500, 60000],
     "http_timeout_s": 5,

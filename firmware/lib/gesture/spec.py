@@ -12,6 +12,10 @@ except ImportError:
         return x
 
 
+# This firmware's version, sent in every heartbeat (`firmware_version`); the API's `Version`
+# format (below). Bump it with every change to firmware/ that is flashed to devices.
+FIRMWARE_VERSION = "0.2.0"
+
 CAPTURE_HZ = const(100)  # the IMU is sampled at this rate (Hz)
 STEP_MS = const(10)  # ms between two capture samples: 1000 // CAPTURE_HZ
 SIGNALS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")  # sample order

@@ -1,11 +1,12 @@
 """Heartbeat records: acceleration RMS per axis over the recent sample history, free heap,
-uptime, model version, queue length, dropped and dead-lettered events, rejected-key answers
-(the API's Telemetry model)."""
+uptime, firmware and model version, queue length, dropped and dead-lettered events,
+rejected-key answers (the API's Telemetry model)."""
 
 import gc
 import math
 
 from gesture import units
+from gesture.spec import FIRMWARE_VERSION
 
 
 def acc_rms(ring, count):
@@ -37,6 +38,7 @@ def heartbeat(
         "acc_rms": acc_rms(ring, ring.capacity),
         "free_heap": gc.mem_free(),
         "uptime_s": uptime_s,
+        "firmware_version": FIRMWARE_VERSION,
         "model_version": model_version,
         "queue_len": queue_len,
         "dropped": dropped,

@@ -118,3 +118,172 @@ def test_a_record_appended_after_a_torn_line_survives():
     again.put({"i": 2})
     third = Outbox("q10", "events", 10)
     assert [r["i"] for r in _drain(third)] == [0, 2]
+
+
+# -- a full flash (mp_flash.FakeFlash: a byte quota on the folder, ENOSPC past it) ----------
+
+
+def _line(seq, i):
+    """The log line of record {"i": i} with seq (what put writes)."""
+    return b'%d {"i":%d,"seq":%d}\n' % (seq, i, seq)
+
+
+def test_a_full_flash_refuses_the_newest_counts_it_and_keeps_the_queue():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f1", 1500).install()
+    box = Outbox("f1", "events", 100, seq_field="seq", reserve=1000)
+    kept, refused = [], []
+    for i in range(40):
+        seq = box.put({"i": i})
+        (refused if seq is None else kept).append(i)
+    assert kept and refused and kept == list(range(len(kept)))  # the newest are refused
+    assert box.dropped_full == len(refused) and box.dropped == len(refused)
+    assert flash.free_bytes("f1") >= 1000 - 200  # the reserve holds (minus the state file)
+    assert len(box) == len(kept)
+    again = Outbox("f1", "events", 100, seq_field="seq", reserve=1000)  # a reboot
+    assert (again.dropped_full, again.dropped) == (len(refused), len(refused))
+    assert [r["i"] for r in _drain(again)] == kept  # every kept record, once, in order
+    # the space came back: the next record is queued after a gap of the refused seqs
+    seq = again.put({"i": 99})
+    assert seq == len(kept) + len(refused) + 1
+    assert [r["i"] for r in _drain(again)] == [99]
+
+
+def test_one_byte_short_of_the_reserve_refuses_exactly_enough_keeps():
+    from gesture import storage
+
+    for spare, kept in ((-1, False), (0, True)):
+        name = "f2" + ("k" if kept else "r")
+        box = Outbox(name, "events", 10, seq_field="seq", reserve=500)
+        free = 500 + len(_line(1, 0)) + spare
+        storage.free_bytes = lambda path, free=free: free  # (each test: its own micropython)
+        assert (box.put({"i": 0}) is not None) == kept, spare
+        assert (len(box), box.dropped_full) == ((1, 0) if kept else (0, 1))
+
+
+def test_a_write_cut_half_way_keeps_the_records_before_and_after_it():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f3", 10**6).install()
+    box = Outbox("f3", "events", 100, seq_field="seq")
+    for i in range(3):
+        box.put({"i": i})
+    for cut in (7, 0, len(_line(4, 3)) - 1):  # mid-record, nothing, all but the newline
+        flash.cut_next_write(cut)
+        assert box.put({"i": 100 + cut}) is None
+    assert box.dropped_full == 3 and len(box) == 3
+    box.put({"i": 3})
+    box.put({"i": 4})
+    assert [json.loads(r)["i"] for r in box.items] == [0, 1, 2, 3, 4]
+    again = Outbox("f3", "events", 100, seq_field="seq")  # a reboot reads the same queue
+    assert again.dropped_full == 3
+    assert [r["i"] for r in _drain(again)] == [0, 1, 2, 3, 4]
+
+
+def test_a_power_cut_mid_record_then_a_reboot_keeps_the_records_before_it():
+    box = Outbox("f4", "events", 100, seq_field="seq")
+    for i in range(3):
+        box.put({"i": i})
+    with open("f4/events.log", "ab") as f:
+        f.write(_line(4, 3)[:-1])  # everything but the newline: not a record yet
+    again = Outbox("f4", "events", 100, seq_field="seq")
+    assert len(again) == 3
+    again.put({"i": 5})
+    assert [r["i"] for r in _drain(Outbox("f4", "events", 100, seq_field="seq"))] == [0, 1, 2, 5]
+
+
+def test_deliveries_go_on_when_the_flash_is_completely_full():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f5", 10**6).install()
+    box = Outbox("f5", "events", 3, seq_field="seq")  # compacts at 6 log lines
+    for i in range(5):
+        box.put({"i": i})  # 0 and 1 dropped (queue full), 5 lines
+    flash.quota = flash.used()  # not one byte left, not even for the state file
+    assert box.put({"i": 5}) is None and (box.dropped, box.dropped_full) == (3, 1)  # 2, 3, 4 kept
+    flash.quota += len(_line(7, 6)) + 2  # room for one line: the log reaches 6 lines
+    assert box.put({"i": 6}) is not None and box.dropped == 4  # 2 made room (queue full)
+    box.ack(1)  # neither the state nor the compacted log can be written: no error
+    assert box.unsaved and [json.loads(r)["i"] for r in box.batch(10)] == [4, 6]
+    flash.quota = 10**6  # room again: the next state write persists everything
+    box.ack(1)
+    again = Outbox("f5", "events", 3, seq_field="seq")
+    assert (again.dropped, again.dropped_full) == (4, 1)
+    assert [r["i"] for r in _drain(again)] == [6]
+
+
+# -- the dead-letter file is bounded ---------------------------------------------------------
+
+
+def _dead_lines(path):
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+    except OSError:
+        return []
+
+
+def test_the_dead_letter_files_are_bounded_and_evictions_counted():
+    box = Outbox("d1", "events", 100, seq_field="seq", dead_capacity=3)
+    for i in range(8):
+        box.put({"i": i})
+    for k in range(8):  # the API rejects each record alone
+        assert box.set_aside([0], 400, {0: {"index": 0, "message": f"bad {k}"}}) == 1
+    newest, older = _dead_lines("d1/events.dead"), _dead_lines("d1/events.dead.1")
+    assert len(newest) <= 3 and len(older) == 3  # at most 2 x dead_capacity on flash
+    kept = [d["record"]["i"] for d in older + newest]
+    assert kept == list(range(8 - len(kept), 8))  # the newest ones, oldest first, readable
+    assert box.dead == 8 and box.dead_evicted == 8 - len(kept)
+    again = Outbox("d1", "events", 100, seq_field="seq", dead_capacity=3)
+    assert (again.dead, again.dead_evicted) == (8, 8 - len(kept))
+    again.put({"i": 8})
+    again.set_aside([0], 400, {0: {"index": 0}})
+    newest = _dead_lines("d1/events.dead")
+    assert len(newest) <= 3 and newest[-1]["record"]["i"] == 8
+    total = len(newest) + len(_dead_lines("d1/events.dead.1"))
+    assert again.dead - again.dead_evicted == total  # what is counted is what is on flash
+
+
+def test_the_log_stays_bounded_while_nothing_is_delivered():
+    """An outage: nothing is acknowledged, the queue drops its oldest; the log on flash must not
+    grow past 2 x capacity lines (it is compacted as it goes, not only on an ack)."""
+    box = Outbox("q11", "events", 3, seq_field="seq")
+    for i in range(40):
+        box.put({"i": i})
+    with open("q11/events.log", "rb") as f:
+        assert len(f.read().split(b"\n")) - 1 <= 2 * 3
+    assert box.dropped == 37 and [r["i"] for r in _drain(box)] == [37, 38, 39]
+
+
+def test_a_clock_fix_up_on_a_full_flash_applies_to_what_is_sent_and_raises_nothing():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f6", 10**6).install()
+    box = Outbox("f6", "events", 10, seq_field="seq", ram_items=2)
+    for i in range(4):
+        box.put({"i": i, "boot_ms": 10 * i})
+    flash.quota = flash.used()  # the log cannot be rewritten
+
+    def resolve(record):
+        if "boot_ms" in record:
+            record["t_ms"] = 1000 + record.pop("boot_ms")
+
+    box.update_records(resolve)
+    assert [r["t_ms"] for r in _drain(box, 1)] == [1000, 1010, 1020, 1030]  # head and refills
+    box.update_records(resolve)  # nothing left to change: nothing written, nothing raised
+
+
+def test_a_rejected_record_on_a_full_flash_leaves_the_queue_and_is_counted():
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f7", 10**6).install()
+    box = Outbox("f7", "events", 10, seq_field="seq", ram_items=2)  # the rest is read later
+    for i in range(4):
+        box.put({"i": i})
+    box.set_aside([0], 400, {0: {"index": 0}})  # room: a dead letter
+    flash.quota = flash.used()  # neither a dead letter nor a new log fits
+    assert box.set_aside([1], 400, {1: {"index": 1}}) == 0
+    assert (box.dead, box.dropped_full) == (1, 1)
+    assert [r["i"] for r in _drain(box, 1)] == [1, 3]  # the rest stays, in order, once
+    assert [d["record"]["i"] for d in _dead_lines("f7/events.dead")] == [0]

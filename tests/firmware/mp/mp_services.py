@@ -2,7 +2,7 @@
 
 import json
 
-from gesture import config, telemetry, units
+from gesture import config, spec, telemetry, units
 from gesture.capture import Capture
 from gesture.ring import SampleRing
 
@@ -42,6 +42,7 @@ def test_heartbeat_has_the_api_fields():
             "acc_rms",
             "free_heap",
             "uptime_s",
+            "firmware_version",
             "model_version",
             "queue_len",
             "dropped",
@@ -53,6 +54,7 @@ def test_heartbeat_has_the_api_fields():
     assert (record["queue_len"], record["dropped"], record["dead_letters"]) == (3, 2, 4)
     assert record["auth_failures"] == 1
     assert record["gestures"] == ["shake", "x"]  # the running model's vocabulary
+    assert record["firmware_version"] == spec.FIRMWARE_VERSION
     assert record["free_heap"] > 0 and abs(record["acc_rms"]["z"] - units.G) < 1e-9
 
 
