@@ -25,7 +25,6 @@ class Settings:
     max_counted_events: int = 20_000  # GET /events/counts reads at most this many per answer
     max_listed_runs: int = 20
     presign_ttl_s: int = 300
-    vocabulary_refresh_s: int = 10  # a warm Lambda rereads the vocabulary at most this often
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ = os.environ) -> Settings:
@@ -43,7 +42,6 @@ class Settings:
             max_body_bytes=number("MAX_BODY_BYTES", 256 * 1024),
             max_event_age_days=number("MAX_EVENT_AGE_DAYS", 30),
             max_clock_skew_s=number("MAX_CLOCK_SKEW_S", 300),
-            vocabulary_refresh_s=number("VOCABULARY_REFRESH_S", 10),
         )
 
 

@@ -63,8 +63,8 @@ def run_records() -> RunRecords:
 
 @cache
 def vocabulary() -> VocabularyCache:
-    """The fleet's gestures, cached for the life of the warm Lambda (refreshed on a miss)."""
-    return VocabularyCache(models().vocabulary, get_settings().vocabulary_refresh_s)
+    """The fleet's gestures, kept by the warm Lambda (revalidated by ETag on a miss)."""
+    return VocabularyCache(models().vocabulary_if_changed)
 
 
 def reset() -> None:

@@ -1,7 +1,8 @@
 """The data bucket: raw sample windows in, promoted models out (keys: functions.storage_layout).
 
 Publishing a model is one protocol with one home, `ModelStore`: the folder's files under
-models/<version>/, its gestures into models/vocabulary.json, then models/current.json by
+models/<version>/, its gestures into models/vocabulary.json (a conditional read-merge-write,
+retried: publications at once lose no gesture), then models/current.json by
 compare-and-swap (`ModelPointer`), so GET /model never serves a half-uploaded version and of two
 publications at once only one changes the pointer. The retrain job (pipeline/current_model.py)
 and the local tools (`gesture-stack up`, local_handlers/) both publish through it.
@@ -10,6 +11,7 @@ and the local tools (`gesture-stack up`, local_handlers/) both publish through i
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,21 @@ from botocore.exceptions import ClientError
 
 from functions import storage_layout as layout
 from functions.domain import vocabulary
+
+VOCABULARY_ATTEMPTS = 10  # conditional writes a publication tries on models/vocabulary.json
+
+
+class VocabularyContention(RuntimeError):
+    """Other publications kept changing models/vocabulary.json: nothing was written."""
+
+
+def _lost_race(error: ClientError, etag: str | None) -> bool:
+    """A conditional PutObject refused because the object changed since it was read: 412; 409
+    (another conditional write in progress: S3 asks to retry); 404 (If-Match on a deleted key)."""
+    code = error.response["Error"]["Code"]
+    return code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409") or (
+        code in ("NoSuchKey", "404") and etag is not None
+    )
 
 
 class SamplesBucket:
@@ -54,32 +71,65 @@ class ModelStore:
         pointer = self._json(layout.CURRENT_MODEL_KEY)
         return pointer["version"] if pointer else None
 
-    def vocabulary_document(self) -> dict | None:
-        return self._json(layout.VOCABULARY_KEY)
+    def vocabulary_if_changed(self, etag: str | None) -> tuple[frozenset[str], str | None] | None:
+        """(the gestures of every published model, the vocabulary's ETag), or None when it is
+        still `etag` (a conditional GET: S3 answers 304 without a body). A bucket from before
+        the vocabulary file falls back to the current model's classes (empty when nothing is
+        published), with no ETag, so each check reads it again."""
+        request = {"Bucket": self._bucket, "Key": layout.VOCABULARY_KEY}
+        try:
+            found = self._client.get_object(**request, **({"IfNoneMatch": etag} if etag else {}))
+        except self._client.exceptions.NoSuchKey:
+            version = self.current_version()
+            if version is None:
+                return frozenset(), None
+            classes = self.manifest(version).get("classes", [])
+            return frozenset(vocabulary.gestures_of(classes)), None
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("304", "NotModified"):
+                return None
+            raise
+        document = json.loads(found["Body"].read())
+        return frozenset(document.get("gestures", [])), found["ETag"]
 
     def vocabulary(self) -> frozenset[str]:
-        """The gestures of every published model; a bucket from before the vocabulary file
-        falls back to the current model's classes (empty when nothing is published)."""
-        document = self.vocabulary_document()
-        if document is not None:
-            return frozenset(document.get("gestures", []))
-        version = self.current_version()
-        if version is None:
-            return frozenset()
-        return frozenset(vocabulary.gestures_of(self.manifest(version).get("classes", [])))
+        """The gestures of every published model (see vocabulary_if_changed)."""
+        return self.vocabulary_if_changed(None)[0]
 
-    def add_to_vocabulary(self, manifest: dict) -> dict:
-        """Merge a release's gestures into models/vocabulary.json (before its pointer)."""
-        document = vocabulary.merged(
-            self.vocabulary_document(), manifest["version"], manifest.get("classes", [])
+    def add_to_vocabulary(self, manifest: dict, attempts: int = VOCABULARY_ATTEMPTS) -> dict:
+        """Merge a release's gestures into models/vocabulary.json (before its pointer).
+
+        A read-merge-write made safe for publications at once: the write is conditional on the
+        object being the one read (If-Match on its ETag; If-None-Match: * when there was none),
+        and a refused write reads, merges and tries again, so no release's gestures are lost.
+        """
+        key = layout.VOCABULARY_KEY
+        for attempt in range(attempts):
+            try:
+                found = self._client.get_object(Bucket=self._bucket, Key=key)
+                read, etag = json.loads(found["Body"].read()), found["ETag"]
+            except self._client.exceptions.NoSuchKey:
+                read, etag = None, None
+            document = vocabulary.merged(read, manifest["version"], manifest.get("classes", []))
+            if document == read:
+                return document  # already there (a retried publication)
+            condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+            try:
+                self._client.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=json.dumps(document).encode(),
+                    ContentType="application/json",
+                    **condition,
+                )
+                return document
+            except ClientError as error:
+                if not _lost_race(error, etag):
+                    raise
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # let the other writer finish
+        raise VocabularyContention(
+            f"{key} kept changing during {attempts} attempts to add {manifest['version']}"
         )
-        self._client.put_object(
-            Bucket=self._bucket,
-            Key=layout.VOCABULARY_KEY,
-            Body=json.dumps(document).encode(),
-            ContentType="application/json",
-        )
-        return document
 
     def manifest(self, version: str) -> dict:
         key = layout.model_file_key(version, layout.MANIFEST_NAME)
@@ -183,30 +233,28 @@ class ModelPointer:
                 **condition,
             )
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            # 412: the ETag no longer matches. 409: a concurrent conditional write is in
-            # progress (S3 asks the caller to retry). 404: If-Match on a deleted object.
-            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409") or (
-                code in ("NoSuchKey", "404") and seen.etag
-            ):
+            if _lost_race(error, seen.etag):
                 return False
             raise
         return True
 
 
 class VocabularyCache:
-    """The fleet's vocabulary as a warm Lambda keeps it: read once, read again when a name is
-    not in it (a model was published since) but at most every `refresh_s` seconds."""
+    """The fleet's vocabulary as a warm Lambda keeps it: read once; when a name is not in it,
+    asked again with the ETag it holds (a publication changes the ETag, so a gesture is known
+    the moment its release is published; an unchanged vocabulary costs a 304 without a body).
+    Names it knows cost no request."""
 
-    def __init__(self, read: Callable[[], frozenset[str]], refresh_s: float, clock=time.monotonic):
-        self._read, self._refresh_s, self._clock = read, refresh_s, clock
+    def __init__(self, read_if_changed: Callable[[str | None], tuple | None]):
+        self._read_if_changed = read_if_changed
         self._known: frozenset[str] | None = None
-        self._read_at = 0.0
+        self._etag: str | None = None
 
     def known(self, names: set[str] = frozenset()) -> frozenset[str]:
-        stale = self._clock() - self._read_at >= self._refresh_s
-        if self._known is None or (stale and not set(names) <= self._known):
-            self._known, self._read_at = self._read(), self._clock()
+        if self._known is None or not set(names) <= self._known:
+            changed = self._read_if_changed(self._etag if self._known is not None else None)
+            if changed is not None:
+                self._known, self._etag = changed
         return self._known
 
 
@@ -258,9 +306,8 @@ class RunRecords:
     def _read(self, key: str) -> tuple[dict, str] | None:
         try:
             response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except self._client.exceptions.ClientError as error:
-            # Without an unconditional s3:ListBucket, S3 answers a missing key with 403.
-            if error.response["Error"]["Code"] in ("NoSuchKey", "AccessDenied", "403", "404"):
-                return None
-            raise
+        except self._client.exceptions.NoSuchKey:
+            # A 404 only because the role may list these keys (infra/storage.yml): without that
+            # S3 answers 403, which is an error here, not an absence.
+            return None
         return json.loads(response["Body"].read()), response["LastModified"].isoformat()

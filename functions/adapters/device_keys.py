@@ -2,7 +2,8 @@
 
 API Gateway checks the key (enabled and in the stage's usage plan) before any code runs; the
 handlers map the key's id to `{device_id, role}` through the devices table. So provisioning is
-three calls, and revoking is disabling the key (API Gateway then answers 403 at once). Used by
+three calls, and revoking is disabling the key (API Gateway then answers 403 at once) and
+noting `revoked_at` on its item. Used by
 `gesture-stack devices` against a deployed stage and against the local cloud, which serves the
 same API Gateway and DynamoDB calls.
 """
@@ -107,9 +108,20 @@ class DeviceKeys:
         return IssuedKey(device_id, role, key["id"], key["value"])
 
     def _disable(self, api_key_id: str) -> None:
+        """Disable the key (API Gateway refuses it at once) and note when on its devices-table
+        item, which GET /devices reads (it has no API Gateway rights)."""
         self._apigw.update_api_key(
             apiKey=api_key_id,
             patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}],
+        )
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"api_key_id": {"S": api_key_id}},
+            UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
+            ConditionExpression="attribute_exists(api_key_id)",
+            ExpressionAttributeValues={
+                ":now": {"S": datetime.now(UTC).isoformat(timespec="seconds")}
+            },
         )
 
     def _records(self, device_id: str | None) -> list[DeviceRecord]:

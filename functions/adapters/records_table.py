@@ -35,22 +35,23 @@ class DevicesTable:
         self._cache[api_key_id] = (now, device)
         return device
 
-    def with_role(self, role: str) -> list[str]:
-        """The device id of every key with this role (one Query on the role index)."""
-        ids: list[str] = []
+    def with_role(self, role: str) -> list[tuple[str, bool]]:
+        """(device id, revoked) of every key with this role (one Query on the role index);
+        `gesture-stack devices revoke` and `rotate` note `revoked_at` on a disabled key."""
+        keys: list[tuple[str, bool]] = []
         query = {
             "TableName": self._table,
             "IndexName": ROLE_INDEX,
             "KeyConditionExpression": "#role = :r",
             "ExpressionAttributeNames": {"#role": "role"},
             "ExpressionAttributeValues": {":r": {"S": role}},
-            "ProjectionExpression": "device_id",
+            "ProjectionExpression": "device_id, revoked_at",
         }
         while True:
             response = self._client.query(**query)
-            ids += [item["device_id"]["S"] for item in response.get("Items", [])]
+            keys += [(i["device_id"]["S"], "revoked_at" in i) for i in response.get("Items", [])]
             if "LastEvaluatedKey" not in response:
-                return ids
+                return keys
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def register(self, api_key_id: str, device: Device) -> None:

@@ -40,9 +40,21 @@ def dashboard_only(device: Device) -> None:
         raise Forbidden("only a dashboard key may read the fleet's devices, counts and models")
 
 
-def keys_per_device(device_ids: list[str]) -> dict[str, int]:
-    """Device id -> how many keys it has (one id per registered key), in device id order."""
-    found: dict[str, int] = {}
-    for device_id in sorted(device_ids):
-        found[device_id] = found.get(device_id, 0) + 1
+@dataclass(frozen=True)
+class Keys:
+    registered: int  # API keys the device has had
+    active: int  # of them not revoked
+
+    @property
+    def revoked(self) -> bool:
+        """Every key revoked: the device can no longer send."""
+        return self.active == 0
+
+
+def keys_per_device(keys: list[tuple[str, bool]]) -> dict[str, Keys]:
+    """(device id, key revoked) per registered key -> device id -> its keys, in id order."""
+    found: dict[str, Keys] = {}
+    for device_id, revoked in sorted(keys):
+        seen = found.get(device_id, Keys(0, 0))
+        found[device_id] = Keys(seen.registered + 1, seen.active + (not revoked))
     return found

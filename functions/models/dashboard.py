@@ -28,9 +28,16 @@ class Health(BaseModel):
     firmware_version: str | None = None
 
 
+class DevicesQuery(Query):
+    include_revoked: bool = Field(
+        False, description="also list devices whose every key is revoked (default: left out)"
+    )
+
+
 class DeviceStatus(BaseModel):
     device_id: str
     keys: int = Field(description="API keys registered to this device")
+    revoked: bool = Field(description="every key of this device is revoked: it can no longer send")
     health: Health | None = Field(None, description="newest heartbeat; null before the first")
 
 

@@ -67,6 +67,8 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:BatchGetItem",
+        "s3:GetObject",  # the fleet's vocabulary (models/vocabulary.json)
+        "s3:ListBucket",
     }
     assert _actions(packaged_template, roles["Telemetry"]) == {
         "dynamodb:GetItem",
@@ -74,7 +76,11 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
     }
     assert _actions(packaged_template, roles["Samples"]) == {"dynamodb:GetItem", "s3:PutObject"}
     assert _actions(packaged_template, roles["Query"]) == {"dynamodb:GetItem", "dynamodb:Query"}
-    assert _actions(packaged_template, roles["Model"]) == {"dynamodb:GetItem", "s3:GetObject"}
+    assert _actions(packaged_template, roles["Model"]) == {
+        "dynamodb:GetItem",
+        "s3:GetObject",
+        "s3:ListBucket",
+    }
     assert _actions(packaged_template, roles["Devices"]) == {"dynamodb:GetItem", "dynamodb:Query"}
     assert _actions(packaged_template, roles["Counts"]) == {"dynamodb:GetItem", "dynamodb:Query"}
     assert _actions(packaged_template, roles["Releases"]) == {
@@ -82,12 +88,13 @@ def test_each_function_has_its_own_least_privilege_role(packaged_template):
         "s3:ListBucket",
         "s3:GetObject",
     }
-    [listing] = [
-        s
-        for s in _statements(packaged_template, roles["Releases"])
-        if s["Action"] == "s3:ListBucket"
-    ]
-    assert listing["Condition"] == {"StringEquals": {"s3:prefix": ["models/", "runs/"]}}
+    # S3 reads: only under models/ (and the two run records the releases view shows)
+    for role in ("Ingest", "Model", "Releases"):
+        for statement in _statements(packaged_template, roles[role]):
+            if statement["Action"] == "s3:ListBucket":
+                [(operator, tests)] = statement["Condition"].items()
+                assert operator in ("StringEquals", "StringLike")
+                assert all(p.startswith(("models/", "runs/")) for p in tests["s3:prefix"]), role
     for role in roles.values():
         for statement in _statements(packaged_template, role):
             assert statement["Resource"] != "*"

@@ -8,6 +8,7 @@ import pytest
 from api_helpers import SAMPLE_NOW_MS, as_key, body, sample, with_body, with_query
 
 from functions import counts, devices, ingest, releases, storage_layout, telemetry, wiring
+from functions.adapters.device_keys import DeviceKeys
 from functions.domain.devices import Device
 from functions.domain.query import TimeRange
 from functions.settings import get_settings
@@ -73,6 +74,34 @@ def test_devices_lists_each_device_once_with_its_newest_heartbeat(
     assert a01["health"]["acc_rms"] == {"x": 0.12, "y": 0.08, "z": 9.79}
     assert b02["health"] is None
     assert "Scan" not in dynamodb_calls.calls
+
+
+def provisioned() -> DeviceKeys:
+    """`gesture-stack devices` against the stage's usage plan and devices table (moto)."""
+    import boto3
+
+    apigw = boto3.client("apigateway", region_name=get_settings().region)
+    plan = apigw.create_usage_plan(name="plan")["id"]
+    return DeviceKeys(apigw, wiring.dynamodb(), get_settings().devices_table, plan, "test")
+
+
+def test_revoked_devices_are_left_out_unless_asked_for_and_then_say_so(aws, lambda_context):
+    keys = provisioned()
+    keys.add("esp32-c03")
+    keys.add("esp32-d04")
+    keys.rotate("esp32-d04")  # its old key is revoked, the device is not
+    keys.revoke("esp32-c03")
+    _, answer = call(devices.handler, "devices/valid", lambda_context)
+    listed = {d["device_id"]: d for d in answer["items"]}
+    assert sorted(listed) == ["esp32-a01", "esp32-b02", "esp32-d04"]
+    assert not any(d["revoked"] for d in listed.values())
+    assert listed["esp32-d04"]["keys"] == 2
+    status, answer = call(devices.handler, "devices/valid", lambda_context, include_revoked="true")
+    assert status == 200
+    listed = {d["device_id"]: d["revoked"] for d in answer["items"]}
+    assert listed == {"esp32-a01": False, "esp32-b02": False, "esp32-c03": True, "esp32-d04": False}
+    status, answer = call(devices.handler, "devices/valid", lambda_context, include_revoked="maybe")
+    assert status == 400 and answer["field"] == "include_revoked"
 
 
 def test_devices_shows_fields_newer_firmware_sends_when_stored(aws, lambda_context):

@@ -4,7 +4,9 @@ import base64
 import hashlib
 import json
 
+import pytest
 from api_helpers import body, sample, with_query
+from botocore.exceptions import ClientError
 
 from functions import model, storage_layout, wiring
 from functions.settings import get_settings
@@ -23,6 +25,38 @@ def publish(tmp_path, version, payload=b"M\x06tree"):
 def test_no_model_yet_is_404(aws, lambda_context):
     response = model.handler(sample("model/valid"), lambda_context)
     assert response["statusCode"] == 404
+    assert body(response)["message"] == "no model has been promoted yet"
+
+
+def _s3_answering(code: str, status: int, calls: int):
+    """An S3 client whose GetObject answers `code` (what AWS says for a missing key depends on
+    the role: 404 NoSuchKey with list rights, 403 AccessDenied without)."""
+    import botocore.session
+    from botocore.stub import Stubber
+
+    client = botocore.session.get_session().create_client(
+        "s3", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    stubber = Stubber(client)
+    for _ in range(calls):
+        stubber.add_client_error("get_object", service_error_code=code, http_status_code=status)
+    stubber.activate()
+    return client
+
+
+def test_a_missing_key_is_an_absence_only_when_s3_says_no_such_key():
+    from functions.adapters.data_bucket import ModelStore, RunRecords
+
+    key = storage_layout.run_record_key("r1", storage_layout.RUN_PROMOTION_REPORT)
+    assert ModelStore(_s3_answering("NoSuchKey", 404, 1), "b").current_version() is None
+    assert RunRecords(_s3_answering("NoSuchKey", 404, 1), "b").kept(key) is None
+    # 403: the role lacks a permission (infra/storage.yml); an error, never "no model yet"
+    for reader in (
+        lambda c: ModelStore(c, "b").current_version(),
+        lambda c: RunRecords(c, "b").kept(key),
+    ):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            reader(_s3_answering("AccessDenied", 403, 1))
 
 
 def test_current_release_has_manifest_url_and_etag(aws, lambda_context, tmp_path):

@@ -77,20 +77,71 @@ def test_merged_vocabulary_only_grows():
     assert doc["versions"] == {"v1": ["x", "y"], "v2": ["shake"]}
 
 
-def test_cache_reads_once_and_again_on_a_miss_at_most_every_refresh():
-    reads, now = [], [0.0]
-    known = [frozenset({"x"})]
+class S3Gets:
+    """The GetObject requests the handlers make and how S3 answered each (200 or 304)."""
 
-    def read():
-        reads.append(now[0])
-        return known[0]
+    def __init__(self):
+        self.answers: list[int] = []
+        wiring.s3().meta.events.register("after-call.s3.GetObject", self._seen)
 
-    cache = VocabularyCache(read, refresh_s=10, clock=lambda: now[0])
+    def _seen(self, http_response, **_):
+        self.answers.append(http_response.status_code)
+
+
+def _publish(tmp_path, version: str, classes: list[str]) -> None:
+    folder = tmp_path / version
+    folder.mkdir()
+    (folder / "model.mpy").write_bytes(b"x")
+    (folder / "manifest.json").write_text(json.dumps({"version": version, "classes": classes}))
+    wiring.models().publish(folder)
+
+
+def test_a_warm_lambda_accepts_a_gesture_the_moment_it_is_published(aws, lambda_context, tmp_path):
+    assert ingest.handler(with_gesture("circle"), lambda_context)["statusCode"] == 200  # warm
+    assert ingest.handler(with_gesture("shake"), lambda_context)["statusCode"] == 400
+    _publish(tmp_path, "20260101000000-00000000", ["idle", "shake"])
+    # the same warm Lambda, no wait: publication changed the vocabulary's ETag
+    assert ingest.handler(with_gesture("shake"), lambda_context)["statusCode"] == 200
+
+
+def test_known_names_cost_no_s3_request_and_an_unknown_one_a_304(aws, lambda_context):
+    assert ingest.handler(with_gesture("circle"), lambda_context)["statusCode"] == 200
+    gets = S3Gets()
+    for _ in range(3):
+        assert ingest.handler(with_gesture("circle"), lambda_context)["statusCode"] == 200
+    assert gets.answers == []  # warm and known: the cache answers
+    assert ingest.handler(with_gesture("shake"), lambda_context)["statusCode"] == 400
+    assert gets.answers == [304]  # unknown: one conditional GET, unchanged, no body
+
+
+def test_cache_revalidates_on_a_miss_with_the_etag_it_holds():
+    asked: list[str | None] = []
+    published = {"etag": '"1"', "known": frozenset({"x"})}
+
+    def read_if_changed(etag):
+        asked.append(etag)
+        if etag == published["etag"]:
+            return None  # 304
+        return published["known"], published["etag"]
+
+    cache = VocabularyCache(read_if_changed)
     assert cache.known({"x"}) == {"x"} and cache.known({"x"}) == {"x"}
-    assert len(reads) == 1  # warm: no second read
-    known[0] = frozenset({"x", "shake"})
-    now[0] = 5.0
-    assert cache.known({"shake"}) == {"x"}  # a miss within refresh_s: no reread
-    now[0] = 10.0
+    assert asked == [None]  # read once, then the cache answers known names
+    assert cache.known({"shake"}) == {"x"}
+    assert asked == [None, '"1"']  # a miss: a conditional read, unchanged
+    published.update(etag='"2"', known=frozenset({"x", "shake"}))
     assert cache.known({"shake"}) == {"x", "shake"}
-    assert reads == [0.0, 10.0]
+    assert asked == [None, '"1"', '"1"']
+    assert cache.known({"shake", "x"}) == {"x", "shake"} and len(asked) == 3
+
+
+def test_nothing_published_then_a_release_without_a_vocabulary_file(aws, tmp_path):
+    """A bucket from before models/vocabulary.json: the current release's gestures."""
+    from functions import storage_layout
+    from functions.settings import get_settings
+
+    _publish(tmp_path, "20260101000000-00000000", ["idle", "shake"])
+    bucket = get_settings().data_bucket
+    wiring.s3().delete_object(Bucket=bucket, Key=storage_layout.VOCABULARY_KEY)
+    wiring.reset()
+    assert wiring.vocabulary().known({"shake"}) == {"shake"}

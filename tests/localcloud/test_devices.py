@@ -85,8 +85,10 @@ def test_revoke_disables_the_key_and_rotate_disables_the_old_one(stage, capsys):
     [new] = set(devices_items()) - {old}
     assert apigw.get_api_key(apiKey=old)["enabled"] is False
     assert apigw.get_api_key(apiKey=new)["enabled"] is True
+    assert "revoked_at" in devices_items()[old] and "revoked_at" not in devices_items()[new]
     assert run(capsys, "revoke", "dev-1", "--stage", "dev")[0] == 0
     assert apigw.get_api_key(apiKey=new)["enabled"] is False
+    assert "revoked_at" in devices_items()[new]  # GET /devices tells a revoked device by it
     assert "revoked" in run(capsys, "list", "--stage", "dev")[1]
 
 
@@ -122,3 +124,22 @@ def test_local_config_out_is_accepted_by_flash_and_by_the_simulated_device(capsy
         assert device.api_settings(args) == (cloud.url, key)
         written = json.loads(out.read_text())
         assert "tls_ca" not in written and written["allow_http"] is True  # the local cloud
+
+
+def test_a_revoked_device_leaves_the_local_clouds_fleet_view(capsys):
+    """`devices revoke` through the local cloud, then GET /devices as the dashboard sees it."""
+    from tests.cloud_http import call
+
+    with LocalCloud(port=0, pipeline=False) as cloud:
+        for name in ("dev-1", "dev-2"):
+            assert run(capsys, "add", name, "--endpoint", cloud.url)[0] == 0
+        board = printed_key(
+            run(capsys, "add", "board", "--role", "dashboard", "--endpoint", cloud.url)[1]
+        )
+        assert run(capsys, "revoke", "dev-2", "--endpoint", cloud.url)[0] == 0
+        status, _, body = call(cloud, "GET", "/devices", key=board)
+        assert status == 200
+        assert [d["device_id"] for d in json.loads(body)["items"]] == ["dev-1"]
+        status, _, body = call(cloud, "GET", "/devices?include_revoked=true", key=board)
+        listed = {d["device_id"]: d["revoked"] for d in json.loads(body)["items"]}
+        assert listed == {"dev-1": False, "dev-2": True}
