@@ -222,6 +222,11 @@ def local_vs_osls(runs: int) -> dict:
             TableName=names["DEVICES_TABLE"],
             Item={"api_key_id": {"S": "k1esp32a01"}, "device_id": {"S": "esp32-a01"}},
         )
+        _publish_vocabulary_of(
+            boto3.client("s3", endpoint_url=endpoint, **_boto_kwargs()),
+            names["DATA_BUCKET"],
+            REPO / "events/ingest/valid.json",
+        )
         with tempfile.TemporaryDirectory() as tmp:
             for name in ("python3", "python3.12"):  # osls runs `python3`: use this venv's
                 shim = Path(tmp) / name
@@ -267,6 +272,17 @@ def local_vs_osls(runs: int) -> dict:
         "ratio": osls_s / local_s,
         "default_s": statistics.median(default_times),
     }
+
+
+def _publish_vocabulary_of(s3, bucket: str, sample: Path) -> None:
+    """The bucket, with a vocabulary that knows the sample's gestures (POST /events accepts
+    only those of published models)."""
+    from functions.adapters.data_bucket import ModelStore
+
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    events = json.loads(json.loads(sample.read_text())["body"])["events"]
+    classes = sorted({e["gesture"] for e in events})
+    ModelStore(s3, bucket).add_to_vocabulary({"version": "bench", "classes": classes})
 
 
 def _boto_kwargs() -> dict:
