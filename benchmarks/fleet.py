@@ -47,10 +47,10 @@ with LocalCloud(port=0, state=Path(sys.argv[1]), pipeline=False, log=lambda line
 def train_model(folder: Path) -> Path:
     from pipeline.training_backend import load_backend
 
-    params = {"grid": "tiny", "recordings": 4, "duration_s": 60}
-    return load_backend("pipeline.training_backend:GestureTraining").train(
-        None, folder / "model", folder / "layers", params
-    )
+    backend = load_backend("pipeline.training_backend:GestureTraining")
+    training = backend.parse({"grid": "tiny", "recordings": 4, "duration_s": 60})
+    backend.train(None, folder / "model", folder / "layers", training)
+    return folder / "model"
 
 
 def recordings(folder: Path, count: int, seconds: float) -> list[Path]:

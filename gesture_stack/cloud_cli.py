@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from localcloud.where import add_endpoint_or_stage
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_EXAMPLE = REPO / "firmware" / "config.example.json"
 
@@ -67,9 +69,7 @@ def register(subparsers) -> None:
     rotate.add_argument("name", help="device id")
     rotate.add_argument("--config-out", type=Path, help="write a firmware config.json for it")
     for parser in (add, listing, revoke, rotate):
-        where = parser.add_mutually_exclusive_group(required=True)
-        where.add_argument("--endpoint", help="the local cloud (`gesture-stack up`) URL")
-        where.add_argument("--stage", help="a deployed stage (your AWS credentials)")
+        add_endpoint_or_stage(parser)
         parser.add_argument("--region", help="the stage's region (default: your AWS settings)")
         parser.add_argument(
             "--api-url", help="the API URL for --config-out (default: stack output)"

@@ -1,26 +1,6 @@
 """`gesture-stack demo`: the whole system, locally, on embedded defaults; a device learns a
-gesture no model knew.
-
-1. data      synthetic 100 Hz recordings with ground truth (training/synthetic.py)
-2. train     the first model, on circle, x and y (a model folder: manifest, .py, .mpy, report)
-3. detect    the device's detection chain under CPython on a recording it never saw
-4. device    on the local cloud (`gesture-stack up`'s, state in build/demo/cloud): the device
-             is provisioned as `gesture-stack devices add` does it, then the firmware under the
-             real `micropython` binary replays that recording against it; the demo reads the
-             stored events back through GET /events
-5. capture   the device records a new gesture (shake) in capture mode: a window labelled
-             "shake" at each motion onset goes to POST /samples, a name no model knows yet
-6. pipeline  the local cloud's Step Functions machines (main -> collect, retrain); collect
-             exports what the device sent, retrain trains on the union of vocabularies and the
-             gate promotes the candidate because it adds shake without losing F1 on circle, x
-             or y (the promotion record says so)
-7. ota       the device boots, installs the new model over the air, detects shake in a fresh
-             recording and reports its new vocabulary in telemetry
-8. page      build/demo/index.html: what ran, the promotion, the new gesture's events, links to
-             the first model's report, the dashboard and its screenshot
-
-Each step says what it did; the page is the place to look afterwards.
-"""
+gesture no model knew. Its steps (STEPS below) are listed by `gesture-stack demo --help` and,
+from the same text, by the README's "What `make demo` shows" (tests/docs checks both)."""
 
 from __future__ import annotations
 
@@ -31,6 +11,7 @@ import io
 import json
 import shutil
 import sys
+import textwrap
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -45,6 +26,91 @@ DEMO_SEED = 7777  # the recording the device replays: never seen by training
 NEW_GESTURE = "shake"  # what the device learns: the synthetic generator knows its shape
 CAPTURE_SEED = 4242  # the session in which the device records examples of it
 FRESH_SEED = 8888  # the recording after the update: old gestures and the new one
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the `demo-step NAME` line it prints, and the list's bold word
+    text: str  # what it does: the help's and the README's list item
+
+
+STEPS = (
+    Step(
+        "data",
+        "synthetic 100 Hz recordings of circle, X and Y gestures, idle and handling (picking "
+        "the device up, putting it down), with ground truth (`training/synthetic.py`);",
+    ),
+    Step(
+        "train",
+        "the training pipeline writes the first model (circle, x, y) with its report: a model "
+        "folder (manifest, .py, .mpy, report);",
+    ),
+    Step(
+        "detect",
+        "the device's detection chain under CPython on a recording it never saw, scored "
+        "against the ground truth;",
+    ),
+    Step(
+        "device",
+        "on the local cloud (state in `build/demo/cloud/`), the device is provisioned as "
+        "`gesture-stack devices add` does it, then the firmware under the real `micropython` "
+        "binary replays that recording against it; the events are read back through "
+        "`GET /events`, stored exactly once;",
+    ),
+    Step(
+        "capture",
+        f"the device records a new gesture, `{NEW_GESTURE}`, in capture mode with a label: "
+        "each motion onset's window goes to `POST /samples` labelled with a name no model "
+        "knows yet;",
+    ),
+    Step(
+        "pipeline",
+        "the local cloud's Step Functions machines run; collect exports what the device sent, "
+        "retrain trains a candidate on the union of vocabularies and promotes it because it "
+        f"adds {NEW_GESTURE} without losing F1 on circle, x or y on the same evaluation streams "
+        "(the output and the promotion record say so, per gesture);",
+    ),
+    Step(
+        "ota",
+        "the device boots again, installs the new model from `GET /model`, detects "
+        f"{NEW_GESTURE} in a fresh recording, and its telemetry reports the new vocabulary;",
+    ),
+    Step(
+        "page",
+        "`build/demo/index.html` sums it up: the steps, the promotion, the new gesture's "
+        "events, the first model's report (timelines, confusion matrix, size and inference "
+        "time), the dashboard and its screenshot.",
+    ),
+)
+
+
+def _items(first: str, width: int) -> list[str]:
+    """The numbered list of STEPS, `first` formatting each item's opening words."""
+    return [
+        textwrap.fill(
+            f"{n}. {first.format(name=step.name)} {step.text}",
+            width=width,
+            subsequent_indent=" " * 3,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        for n, step in enumerate(STEPS, 1)
+    ]
+
+
+def help_text() -> str:
+    """`gesture-stack demo --help`'s description."""
+    steps = "\n".join(_items("{name}:", 88))
+    return (
+        "The whole system, locally, on embedded defaults; a device learns a gesture no model "
+        f"knew.\n\n{steps}\n\nEach step says what it did; the page is the place to look "
+        "afterwards."
+    )
+
+
+def readme_steps() -> str:
+    """The README's list under "What `make demo` shows" (tests/docs compares them)."""
+    return "\n".join(_items("**{name}**:", 96))
 
 
 @dataclass
@@ -66,7 +132,7 @@ class DemoRun:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the whole system locally (what `make demo` runs)", description=__doc__
+        "demo", help="run the whole system locally (what `make demo` runs)", description=help_text()
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--grid", default="tiny", help="first model's grid (training/params.yml)")
@@ -74,15 +140,20 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def banner(text: str) -> None:
-    print(f"\n== {text} ==", flush=True)
+def banner(name: str) -> None:
+    """Opens step `name` of STEPS: its number and name."""
+    names = [step.name for step in STEPS]
+    if name not in names:
+        raise KeyError(f"no demo step {name!r}")
+    number = names.index(name) + 1
+    print(f"\n== {number}/{len(STEPS)} {name} ==", flush=True)
 
 
 def make_data(demo: DemoRun) -> tuple[Path, Path, Path, Path]:
     from training.recordings import write_recording
     from training.synthetic import DEFAULT_GESTURES, generate_dataset, generate_recording
 
-    banner("1/8 synthetic data")
+    banner("data")
     data = demo.out / "data"
     train_dir = data / "train"
     paths = generate_dataset(train_dir, seed=TRAIN_SEED, count=6, duration_s=60)
@@ -109,7 +180,7 @@ def make_data(demo: DemoRun) -> tuple[Path, Path, Path, Path]:
 def train_model(demo: DemoRun, train_dir: Path) -> Path:
     from training.pipeline import train
 
-    banner("2/8 train")
+    banner("train")
     model = demo.out / "model"
     result = train(train_dir, model, demo.grid, layers=demo.out / "layers", progress=print)
     test = result.manifest.metrics["test"]
@@ -127,7 +198,7 @@ def detect_on_host(demo: DemoRun, model: Path, recording: Path) -> list[dict]:
     from training.evaluation import Detection, score_events
     from training.recordings import labels_path_for, read_labels, read_recording
 
-    banner("3/8 detect (CPython, the device's chain)")
+    banner("detect")
     samples = read_recording(recording)
     events = detect_samples(model, samples)
     for event in events:
@@ -171,7 +242,7 @@ def run_device(demo: DemoRun, recording: Path, *options: str) -> int:
 
 def device_against_api(demo: DemoRun, api, key: str, model: Path, recording: Path, expected):
 
-    banner("4/8 device (firmware under micropython) -> the local cloud (API Gateway, moto)")
+    banner("device")
     version = api.publish_model(model)
     print(f"local cloud at {api.url}; model {version} published; {DEMO_DEVICE} provisioned")
     code = run_device(demo, recording, "--drain-s", "20", "--capture")
@@ -202,8 +273,7 @@ def query_events(url: str, key: str, device_id: str) -> list[dict]:
 
 def record_new_gesture(demo: DemoRun, session: Path) -> int:
     """The device in capture mode with a label: a window per motion onset, labelled shake."""
-    # a literal "N/8" opens every banner: the help's numbered list is checked against them
-    banner("5/8 capture: the device records examples of " + repr(NEW_GESTURE) + ", a new gesture")
+    banner("capture")
     code = run_device(demo, session, "--label", NEW_GESTURE, "--drain-s", "30")
     labelled = stored_windows(DEMO_DEVICE).get(NEW_GESTURE, 0)
     demo.step(
@@ -233,7 +303,7 @@ def stored_windows(device_id: str) -> dict[str, int]:
 def run_pipeline(demo: DemoRun, cloud) -> dict:
     from localcloud.stepfunctions import LocalPipeline
 
-    banner("6/8 pipeline (Step Functions main -> collect, retrain; CodeBuild jobs locally)")
+    banner("pipeline")
     payload = {
         "run_data_collect": True,
         "run_data_process": True,
@@ -261,7 +331,7 @@ def device_update(demo: DemoRun, cloud, key: str, recording: Path, retrained: di
     from functions import wiring
     from training.recordings import labels_path_for, read_labels
 
-    banner("7/8 over-the-air update (GET /model at boot), then a fresh recording")
+    banner("ota")
     before = {(e["seq"], e["t_ms"]) for e in query_events(cloud.url, key, DEMO_DEVICE)}
     code = run_device(demo, recording, "--drain-s", "20")
     running = json.loads((demo.out / "device" / "model" / spec.MANIFEST_FILE).read_text())
@@ -309,7 +379,7 @@ def dashboard_screenshot(demo: DemoRun, url: str) -> Path | None:
 
 
 def write_page(demo: DemoRun) -> Path:
-    banner("8/8 page")
+    banner("page")
     rows = "\n".join(
         f"<tr><td>{html.escape(n)}</td><td class={s.lower()}>{html.escape(s)}</td>"
         f"<td>{html.escape(t)}</td></tr>"

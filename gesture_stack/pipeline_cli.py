@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from localcloud.where import add_endpoint
+
 EXAMPLE = '{"run_data_collect": true, "run_data_process": true}'
 
 
@@ -23,10 +25,9 @@ def register(subparsers) -> None:
         "--machine", default="main", choices=("main", "collect", "retrain"), help="what to start"
     )
     parser.add_argument("--name", help="execution name = run id (default: run-<time>-<hex>)")
-    parser.add_argument(
-        "--endpoint",
-        help="run on the local cloud at this URL (`gesture-stack up`), so collect reads what "
-        "devices posted there (default: an empty in-process moto)",
+    add_endpoint(
+        parser,
+        without="an empty in-process moto; with it, collect reads what devices posted there",
     )
     parser.add_argument(
         "--retry-delay-scale",

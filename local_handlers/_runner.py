@@ -22,6 +22,7 @@ from pathlib import Path
 from localcloud.aws import local_aws
 from localcloud.lambda_runtime import LambdaContext, apply_environment
 from localcloud.stack import REGION, load_routes
+from localcloud.where import add_endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -94,9 +95,7 @@ def run(function: str, argv: list[str] | None = None) -> int:
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--aws", action="store_true", help="use real AWS instead of moto")
-    where.add_argument(
-        "--endpoint", help="the local cloud's URL (`gesture-stack up`): its tables and bucket"
-    )
+    add_endpoint(where, without="an in-process moto (or real AWS: --aws)")
     parser.add_argument(
         "--pdb",
         action="store_true",

@@ -243,9 +243,10 @@ class LocalCloud:
         with tempfile.TemporaryDirectory(prefix="starter-model-") as tmp, open(log, "a") as out:
             with contextlib.redirect_stdout(out):
                 folder = Path(tmp)
-                params = {"grid": "tiny", "recordings": 6, "duration_s": 60}
-                model = load_backend().train(None, folder / "model", folder / "layers", params)
-            self.publish_model(model)
+                backend = load_backend()
+                training = backend.parse({"grid": "tiny", "recordings": 6, "duration_s": 60})
+                manifest = backend.train(None, folder / "model", folder / "layers", training)
+            self.publish_model(folder / "model", manifest.model_dump(by_alias=True))
 
     # -- provisioning shortcuts (tests, demo) -------------------------------------------------
     def add_device(self, device_id: str, role: str = "device") -> str:
@@ -255,12 +256,13 @@ class LocalCloud:
         self.keeper.changed()
         return issued.value
 
-    def publish_model(self, model_dir: str | Path) -> str:
-        """Upload a model folder and make it the current model; returns its version."""
+    def publish_model(self, model_dir: str | Path, manifest: dict | None = None) -> str:
+        """Upload a model folder and make it the current model; returns its version.
+        `manifest`: the folder's manifest as training returned it (read from it if not given)."""
         from functions import wiring
 
         with self.keeper.lock.shared():
-            version = wiring.models().publish(Path(model_dir))
+            version = wiring.models().publish(Path(model_dir), manifest)
         self.keeper.changed()
         return version
 

@@ -5,25 +5,19 @@ NEW_GESTURE_F1 on each new one. Pure: numbers in, decision and reason out."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from gesture.spec import MODEL_MPY
 
 NEW_GESTURE_F1 = 0.8  # event F1 a gesture the fleet does not know yet must reach to ship
 
 
 @dataclass(frozen=True)
 class Budgets:
-    """What a model may cost on the ESP32: bytes of the model.mpy the device imports."""
+    """What a model may cost on the ESP32: bytes of the model.mpy the device imports (the
+    execution input's training.budgets over training/params.yml's budgets: one name)."""
 
     model_mpy_bytes: int
-
-    @classmethod
-    def from_params(cls, params: dict, default: Budgets) -> Budgets:
-        """`default` (training's budget) with the execution input's "budgets" applied."""
-        given = params.get("budgets", {}) or {}
-        unknown = set(given) - set(asdict(default))
-        if unknown:
-            raise ValueError(f"unknown budget(s): {sorted(unknown)}")
-        return cls(**(asdict(default) | {k: int(v) for k, v in given.items()}))
 
 
 @dataclass(frozen=True)
@@ -46,7 +40,7 @@ class Decision:
 
 def budget_overruns(candidate: Candidate, budgets: Budgets) -> list[str]:
     """Human-readable overruns, empty if the candidate fits."""
-    limits = {"model.mpy": budgets.model_mpy_bytes}
+    limits = {MODEL_MPY: budgets.model_mpy_bytes}
     overruns = []
     for name, limit in limits.items():
         size = candidate.file_bytes.get(name)

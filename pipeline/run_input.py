@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+
+from pipeline.promotion import Budgets
 
 ERROR = "Pipeline.InvalidInput"
 
@@ -36,6 +39,22 @@ TRAINING_NUMBERS = {
 BUDGET_NUMBERS = {"model_mpy_bytes": (1024, 256 * 1024, True)}
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Training:
+    """The execution input's "training", parsed once (parse_training) over the defaults of
+    training/params.yml: what the retrain job trains, scores and gates with."""
+
+    grid: str
+    seed: int
+    recordings: int  # synthetic training recordings
+    duration_s: float  # seconds each
+    evaluation_recordings: int
+    evaluation_duration_s: float
+    budgets: Budgets
+    gestures: tuple[str, ...] = ()  # the vocabulary to keep (default: the current model's)
+    extra: dict = field(default_factory=dict)  # keys a training backend adds (a test stand-in)
 
 
 class InvalidInput(ValueError):
@@ -107,16 +126,21 @@ def check_number(where: str, value, low, high, integer: bool):
     return int(value) if integer else float(value)
 
 
-def check_training(training, grids, extra_keys=()) -> dict:
-    """The "training" object, checked: known keys, numbers within bounds, a known grid, and
-    budgets within bounds. extra_keys: keys a training backend adds (a test stand-in)."""
+def parse_training(training, defaults: Training, grids, extra_keys=()) -> Training:
+    """The "training" object over `defaults`: known keys, numbers within bounds, a known grid,
+    budgets within bounds, gesture names. extra_keys: keys a training backend adds (a test
+    stand-in), kept as given in `extra`."""
+    from training.recordings import is_gesture_name
+
     if not isinstance(training, dict):
         raise InvalidInput(f"training must be an object, got {training!r}")
-    allowed = ("grid", *TRAINING_NUMBERS, "budgets", *extra_keys)
+    allowed = ("grid", *TRAINING_NUMBERS, "budgets", "gestures", *extra_keys)
     unknown_keys(training, allowed, "training")
-    for name, (low, high, integer) in TRAINING_NUMBERS.items():
-        if name in training:
-            check_number(f"training.{name}", training[name], low, high, integer)
+    numbers = {
+        name: check_number(f"training.{name}", training[name], low, high, integer)
+        for name, (low, high, integer) in TRAINING_NUMBERS.items()
+        if name in training
+    }
     if "grid" in training and training["grid"] not in grids:
         raise InvalidInput(
             f"training.grid {training['grid']!r} is not a grid; the grids are {', '.join(grids)}"
@@ -125,15 +149,29 @@ def check_training(training, grids, extra_keys=()) -> dict:
     if not isinstance(budgets, dict):
         raise InvalidInput(f"training.budgets must be an object, got {budgets!r}")
     unknown_keys(budgets, tuple(BUDGET_NUMBERS), "training.budgets")
-    for name, (low, high, integer) in BUDGET_NUMBERS.items():
-        if name in budgets:
-            check_number(f"training.budgets.{name}", budgets[name], low, high, integer)
-    return training
+    limits = {
+        name: check_number(f"training.budgets.{name}", budgets[name], low, high, integer)
+        for name, (low, high, integer) in BUDGET_NUMBERS.items()
+        if name in budgets
+    }
+    gestures = training.get("gestures", list(defaults.gestures))
+    if not isinstance(gestures, list) or not all(map(is_gesture_name, gestures)):
+        raise InvalidInput(f"training.gestures must be a list of gesture names, got {gestures!r}")
+    return replace(
+        defaults,
+        **numbers,
+        grid=training.get("grid", defaults.grid),
+        budgets=replace(defaults.budgets, **limits),
+        gestures=tuple(gestures),
+        extra={k: training[k] for k in extra_keys if k in training},
+    )
 
 
-def check_execution_input(payload, today: date, max_days: int, grids, extra_keys=()) -> dict:
-    """The whole execution input of the main machine (what `gesture-stack pipeline` and the
-    jobs' shared check apply): keys, flags, dates and range, training."""
+def check_execution_input(
+    payload, today: date, max_days: int, defaults: Training, grids, extra_keys=()
+) -> Training:
+    """The whole execution input of the main machine: keys, flags, dates and range; returns
+    its training, parsed."""
     if not isinstance(payload, dict):
         raise InvalidInput(f"the input must be a JSON object like {EXAMPLE}")
     unknown_keys(payload, INPUT_KEYS, "the input")
@@ -146,5 +184,4 @@ def check_execution_input(payload, today: date, max_days: int, grids, extra_keys
         today,
         max_days,
     )
-    check_training(payload.get("training", {}), grids, extra_keys)
-    return payload
+    return parse_training(payload.get("training", {}), defaults, grids, extra_keys)

@@ -65,11 +65,6 @@ class JobSettings:
             ),
         )
 
-    def check_input(self, backend, today: date) -> tuple[date, date]:
-        """The run's days and training, checked (run_input.InvalidInput); the days read."""
-        backend.check(self.training)
-        return run_input.check_range(self.time_from, self.time_to, today, self.max_range_days)
-
 
 def _collect_path(value: str) -> str:
     if value not in ("", "query", "export"):

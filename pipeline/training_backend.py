@@ -11,12 +11,18 @@ import importlib
 import os
 import shutil
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from pipeline import run_input
+from pipeline.promotion import Budgets
+from pipeline.run_input import Training
 from training.raw_layer import WINDOWS_FILE
+
+if TYPE_CHECKING:
+    from training.manifest import Manifest
+    from training.params import TrainParams
 
 DEFAULT_BACKEND = "pipeline.training_backend:GestureTraining"
 EVALUATION_SEED = 9000  # fixed: every run scores candidate and current on the same streams
@@ -27,30 +33,45 @@ HELD_NOISE_SI = (0.15, 0.15, 0.15, 1.5, 1.5, 1.5)  # and noisier (m/s^2, deg/s)
 
 
 class TrainingBackend(Protocol):
-    def train(
-        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
-    ) -> Path:
-        """Train, evaluate and export a model folder (manifest.json, model.py, model.mpy...);
-        the data layers it went through (intermediate ... reporting) go to layers_dir."""
+    def parse(self, training: dict) -> Training:
+        """The execution input's "training", checked (run_input.InvalidInput) and over the
+        defaults of training/params.yml: the one parse a job does."""
 
-    def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
+    def train(
+        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, training: Training
+    ) -> Manifest:
+        """Train, evaluate and export a model folder into out_dir (manifest.json, model.py,
+        model.mpy...) and return its manifest; the data layers it went through
+        (intermediate ... reporting) go to layers_dir."""
+
+    def evaluation_streams(self, out_dir: Path, training: Training) -> list[Path]:
         """Labelled 100 Hz recordings every model of this run is scored on."""
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         """{"score": float, ...details}: event-level quality of a model folder on the streams."""
 
-    def mpy_budget(self) -> int:
-        """Bytes a model.mpy may have on the device."""
 
-    def check(self, training: dict) -> None:
-        """run_input.InvalidInput unless `training` is a valid execution input "training"."""
+def defaults(params: TrainParams | None = None) -> tuple[Training, tuple[str, ...]]:
+    """(the retrain job's training when its input says nothing, the grids): training/params.yml
+    (its `retrain` section, its seed and budgets)."""
+    from training.params import load_params
+
+    params = params or load_params()
+    retrain = params.retrain
+    training = run_input.Training(
+        grid=retrain.grid, seed=params.seed, recordings=retrain.recordings,
+        duration_s=retrain.duration_s, evaluation_recordings=retrain.evaluation_recordings,
+        evaluation_duration_s=retrain.evaluation_duration_s,
+        budgets=Budgets(params.budgets.model_mpy_bytes),
+    )  # fmt: skip
+    return training, tuple(params.grids)
 
 
-def synthetic_gestures(params: dict) -> tuple[str, ...]:
-    """The gestures of `params` the synthetic generator can make (its default set if none)."""
+def synthetic_gestures(training: Training) -> tuple[str, ...]:
+    """The gestures of `training` the synthetic generator can make (its default set if none)."""
     from training.synthetic import DEFAULT_GESTURES, SHAPES
 
-    given = params.get("gestures") or DEFAULT_GESTURES
+    given = training.gestures or DEFAULT_GESTURES
     return tuple(g for g in sorted(given) if g in SHAPES) or DEFAULT_GESTURES
 
 
@@ -94,54 +115,38 @@ class GestureTraining:
     set), half of them with gestures in quick succession and some held differently, plus the
     run's device windows: the collect job's windows.jsonl, which training/raw_layer.py reads
     as it is (labelled 100 Hz six-signal windows are used, whatever their label: a new gesture
-    joins the vocabulary). Parameters (the execution input's "training"): grid (default
-    "default"), seed (0), recordings (8) and duration_s (60) of the synthetic data,
-    evaluation_recordings (4), gestures.
+    joins the vocabulary). Parameters: pipeline/run_input.Training, defaults in
+    training/params.yml.
     """
 
-    def check(self, training: dict) -> None:
-        """The execution input's "training" (pipeline/run_input.py) plus "gestures": the
-        vocabulary to keep (the job passes the current model's), well-formed names."""
-        from training.params import load_params
-        from training.recordings import is_gesture_name
-
-        run_input.check_training(training, tuple(load_params().grids), extra_keys=("gestures",))
-        gestures = training.get("gestures", [])
-        if not isinstance(gestures, list) or not all(map(is_gesture_name, gestures)):
-            raise run_input.InvalidInput(
-                f"training.gestures must be a list of gesture names, got {gestures!r}"
-            )
-
-    def _check(self, params: dict) -> None:
-        self.check(params)
+    def parse(self, training: dict) -> Training:
+        return run_input.parse_training(training, *defaults())
 
     def train(
-        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, params: dict
-    ) -> Path:
+        self, device_windows: Path | None, out_dir: Path, layers_dir: Path, training: Training
+    ) -> Manifest:
         from training.params import load_params
         from training.pipeline import train
 
-        self._check(params)
         settings = load_params()
-        settings.seed = int(params.get("seed", 0))
+        settings.seed = training.seed
+        settings.budgets.model_mpy_bytes = training.budgets.model_mpy_bytes
         data = out_dir.with_name(out_dir.name + "-recordings")
-        count, duration = int(params.get("recordings", 8)), float(params.get("duration_s", 60))
-        synthetic_set(data, settings.seed, count, duration, synthetic_gestures(params))
+        gestures = synthetic_gestures(training)
+        synthetic_set(data, training.seed, training.recordings, training.duration_s, gestures)
         if device_windows is not None:  # read as it is (training/raw_layer.py)
             (data / WINDOWS_FILE).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(device_windows, data / WINDOWS_FILE)
-        result = train(data, out_dir, params.get("grid", "default"), settings, layers_dir, print)
-        return result.model_dir
+        return train(data, out_dir, training.grid, settings, layers_dir, print).manifest
 
-    def evaluation_streams(self, out_dir: Path, params: dict) -> list[Path]:
+    def evaluation_streams(self, out_dir: Path, training: Training) -> list[Path]:
         """Every gesture of `gestures` it can make; half with the usual pauses (and handling),
         half in quick succession (0.5-1.5 s apart), and a copy of each held 10-30 deg off and
         noisier: on spaced, level gestures alone any decent model scores 1.0, and a better one
         could never win."""
-        self._check(params)
-        count = int(params.get("evaluation_recordings", 4))
-        gestures = synthetic_gestures(params)
-        return synthetic_set(out_dir, EVALUATION_SEED, count, 60.0, gestures, copies=count)
+        count, gestures = training.evaluation_recordings, synthetic_gestures(training)
+        duration = training.evaluation_duration_s
+        return synthetic_set(out_dir, EVALUATION_SEED, count, duration, gestures, copies=count)
 
     def score(self, model_dir: Path, streams: list[Path]) -> dict:
         from training.detect import detect_samples
@@ -157,8 +162,3 @@ class GestureTraining:
             truth = read_labels(labels_path_for(path))
             total = total.add(score_events(truth, found, tolerance, len(samples) * STEP_MS))
         return {"score": round(total.f1, 4), **total.as_dict()}
-
-    def mpy_budget(self) -> int:
-        from training.params import load_params
-
-        return int(load_params().budgets["mpy_bytes"])

@@ -10,6 +10,7 @@ import json
 import re
 
 from gesture_stack.cli import main
+from gesture_stack.demo import STEPS
 
 
 def test_demo_runs_the_whole_system_and_the_device_learns_a_new_gesture(
@@ -24,7 +25,7 @@ def test_demo_runs_the_whole_system_and_the_device_learns_a_new_gesture(
     steps = [line for line in printed.splitlines() if line.startswith("demo-step ")]
     assert code == 0, "\n".join(steps)
     names = [line.split()[1] for line in steps]
-    assert names == ["data", "train", "detect", "device", "capture", "pipeline", "ota", "page"]
+    assert names == [step.name for step in STEPS]  # the steps help and README list, in order
     assert all(" ok: " in line for line in steps), "\n".join(steps)
     by_name = dict(zip(names, steps, strict=True))
     check_quality(out, by_name)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PARAMS_FILE = Path(__file__).with_name("params.yml")
 
@@ -69,6 +69,23 @@ class Candidate(_Strict):
         )
 
 
+class Budgets(_Strict):
+    """What a model may cost on the device: bytes of the model.mpy it imports."""
+
+    model_mpy_bytes: int = Field(ge=1)
+
+
+class RetrainDefaults(_Strict):
+    """The pipeline's retrain job: what its execution input's "training" may leave out (the
+    seed and the budget are TrainParams' own)."""
+
+    grid: str
+    recordings: int = Field(ge=1)
+    duration_s: float = Field(gt=0)
+    evaluation_recordings: int = Field(ge=1)
+    evaluation_duration_s: float = Field(gt=0)
+
+
 class TrainParams(_Strict):
     seed: int = 0
     split: SplitParams
@@ -77,10 +94,17 @@ class TrainParams(_Strict):
     evaluation: dict
     calibration: CalibrationGrid
     selection_calibration: CalibrationGrid
-    budgets: dict
+    budgets: Budgets
+    retrain: RetrainDefaults
     vectors: int = 300
     final_fit: Literal["all", "dev"] = "all"
     grids: dict[str, list[dict]]
+
+    @model_validator(mode="after")
+    def _known_retrain_grid(self) -> TrainParams:
+        if self.retrain.grid not in self.grids:
+            raise ValueError(f"retrain.grid {self.retrain.grid!r} is not one of the grids")
+        return self
 
     @property
     def tolerance_ms(self) -> int:

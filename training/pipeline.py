@@ -166,7 +166,7 @@ def fit_final(
 ) -> tuple[CandidateResult, object, np.ndarray]:
     """models: the preferred candidate fitted on every non-test stream (the next one if that
     fit outgrows the budget), and its training features."""
-    cache, budget = WindowCache(dev, params, classes), int(params.budgets["mpy_bytes"])
+    cache, budget = WindowCache(dev, params, classes), params.budgets.model_mpy_bytes
     for chosen in order:
         x, y = cache.get(chosen.spec)
         estimator = make_estimator(chosen.candidate, params.windows.class_weight, params.seed)
@@ -196,7 +196,7 @@ def refit_all(
     estimator = make_estimator(selected.candidate, params.windows.class_weight, params.seed)
     estimator.fit(x, y)
     source = export.to_python(estimator, selected.spec)
-    if export.mpy_size(source) > int(params.budgets["mpy_bytes"]):
+    if export.mpy_size(source) > params.budgets.model_mpy_bytes:
         return evaluated, metrics_note(False), evaluated_x
     return estimator, metrics_note(True), x
 

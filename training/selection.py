@@ -136,7 +136,7 @@ def fit(
     started = time.perf_counter()
     estimator = make_estimator(c, params.windows.class_weight, params.seed).fit(x, y)
     result = CandidateResult(c, spec, estimator, fit_s=time.perf_counter() - started)
-    budget = int(params.budgets["mpy_bytes"])
+    budget = params.budgets.model_mpy_bytes
     if not measure:
         return result
     if node_count(estimator) * BYTES_PER_NODE > 3 * budget:

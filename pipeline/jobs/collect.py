@@ -140,7 +140,7 @@ def collect(
     use, when `backend` is given) is checked first, so a bad run stops before any work."""
     today = today or datetime.now(UTC).date()
     if backend is not None:
-        backend.check(settings.training)
+        backend.parse(settings.training)
     first, last = check_range(settings.time_from, settings.time_to, today, settings.max_range_days)
     sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
     windows, keys_sha256 = export_windows(settings, s3)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from functions import storage_layout
@@ -24,7 +24,8 @@ from pipeline import run_layout
 from pipeline.artifacts import ArtifactSink, get_json, list_keys, s3_client
 from pipeline.current_model import PROMOTION_ATTEMPTS, ModelPointer, Seen, promote
 from pipeline.jobs.result import run_job
-from pipeline.promotion import Budgets, Candidate, decide
+from pipeline.promotion import Candidate, decide
+from pipeline.run_input import Training
 from pipeline.settings import JobSettings
 from pipeline.training_backend import TrainingBackend, load_backend
 
@@ -64,23 +65,21 @@ def download_model(settings: JobSettings, s3, pointer: dict) -> Path:
 
 
 def read_manifest(model_dir: Path) -> dict:
-    """A model folder's manifest (version, classes, files)."""
+    """A downloaded model folder's manifest (version, classes, files): another run's model,
+    whatever schema it was published with."""
     return json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())
 
 
-def gestures_of(model_dir: Path | None) -> list[str]:
-    """The gestures a model folder knows (its manifest's classes without idle)."""
-    if model_dir is None:
-        return []
-    return vocabulary.gestures_of(read_manifest(model_dir).get("classes", []))
+def gestures_of(manifest: dict | None) -> list[str]:
+    """The gestures a manifest knows (its classes without idle)."""
+    return vocabulary.gestures_of(manifest.get("classes", [])) if manifest else []
 
 
-def describe(model_dir: Path, scores: dict) -> Candidate:
-    manifest = read_manifest(model_dir)
+def describe(manifest: dict, scores: dict) -> Candidate:
     sizes = {name: info["bytes"] for name, info in manifest.get("files", {}).items()}
     per_gesture = {g: v["f1"] for g, v in (scores.get("per_class") or {}).items()}
     return Candidate(
-        manifest["version"], float(scores["score"]), sizes, tuple(gestures_of(model_dir)),
+        manifest["version"], float(scores["score"]), sizes, tuple(gestures_of(manifest)),
         per_gesture,
     )  # fmt: skip
 
@@ -90,35 +89,36 @@ def upload_folder(sink: ArtifactSink, folder: Path, key_of) -> None:
         sink.put_file(key_of(path.relative_to(folder).as_posix()), path)
 
 
-def train_candidate(settings, sink, backend, windows: Path | None, params: dict) -> Path:
-    """Train, and keep the model folder and training's layers in the run folder at once."""
-    layers_dir = settings.work_dir / "layers"
-    model_dir = backend.train(windows, settings.work_dir / "candidate", layers_dir, params)
-    version = json.loads((model_dir / storage_layout.MANIFEST_NAME).read_text())["version"]
+def train_candidate(settings, sink, backend, windows: Path | None, training: Training) -> dict:
+    """Train, and keep the model folder and training's layers in the run folder at once;
+    returns the manifest training made (as manifest.json holds it)."""
+    model_dir, layers_dir = settings.work_dir / "candidate", settings.work_dir / "layers"
+    manifest = backend.train(windows, model_dir, layers_dir, training).model_dump(by_alias=True)
+    version = manifest["version"]
     upload_folder(
         sink, model_dir, lambda rel: run_layout.run_model_key(settings.run_id, version, rel)
     )
     upload_folder(sink, layers_dir, lambda rel: run_layout.run_layer_key(settings.run_id, rel))
-    return model_dir
+    return manifest
 
 
 def known_gestures(settings, s3) -> list[str]:
     """The gestures of the model current when the run starts (none before the first)."""
     pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
-    return gestures_of(download_model(settings, s3, pointer)) if pointer else []
+    return gestures_of(read_manifest(download_model(settings, s3, pointer))) if pointer else []
 
 
 def score_candidate(
-    settings, backend, model_dir: Path, params: dict, known: list[str]
+    settings, backend, model_dir: Path, manifest: dict, training: Training
 ) -> tuple[dict, list[Path]]:
     """The candidate scored on this run's evaluation streams, which hold its gestures and the
-    current model's (`known`): {"model": Candidate, "scores"}."""
-    union = sorted(set(gestures_of(model_dir)) | set(known))
+    current model's (training.gestures): {"model": Candidate, "scores"}."""
+    union = tuple(sorted(set(gestures_of(manifest)) | set(training.gestures)))
     streams = backend.evaluation_streams(
-        settings.work_dir / "streams", params | {"gestures": union}
+        settings.work_dir / "streams", replace(training, gestures=union)
     )
     scores = backend.score(model_dir, streams)
-    return {"model": describe(model_dir, scores), "scores": scores}, streams
+    return {"model": describe(manifest, scores), "scores": scores}, streams
 
 
 def current_scorer(settings, s3, backend, streams: list[Path]):
@@ -133,7 +133,7 @@ def current_scorer(settings, s3, backend, streams: list[Path]):
         if version not in cache:
             folder = download_model(settings, s3, seen.pointer)
             scores = backend.score(folder, streams)
-            cache[version] = {"model": describe(folder, scores), "scores": scores}
+            cache[version] = {"model": describe(read_manifest(folder), scores), "scores": scores}
         return cache[version]
 
     return score_current
@@ -149,21 +149,21 @@ def publisher(settings, s3, model_dir: Path, manifest: dict):
 def retrain(
     settings: JobSettings, s3, backend: TrainingBackend, attempts: int = PROMOTION_ATTEMPTS
 ) -> dict:
+    training = backend.parse(settings.training)  # the one parse; refused before any work
     sink = ArtifactSink(settings.bucket, settings.work_dir / "s3", s3)
-    params = dict(settings.training)
-    budgets = Budgets.from_params(params, Budgets(backend.mpy_budget()))
-    params.pop("budgets", None)
     data_run = device_data_run(settings, s3)
     windows = download_device_windows(settings, s3, data_run)
-    known = params.get("gestures") or known_gestures(settings, s3)  # + the windows' labels
-    model_dir = train_candidate(settings, sink, backend, windows, params | {"gestures": known})
-    candidate, streams = score_candidate(settings, backend, model_dir, params, known)
-    new = candidate["model"]
+    # the vocabulary to keep: the input's, else the current model's (+ the windows' labels)
+    training = replace(training, gestures=training.gestures or tuple(known_gestures(settings, s3)))
+    manifest = train_candidate(settings, sink, backend, windows, training)
+    model_dir = settings.work_dir / "candidate"
+    candidate, streams = score_candidate(settings, backend, model_dir, manifest, training)
+    new, budgets = candidate["model"], training.budgets
     end = promote(
         ModelPointer(s3, settings.bucket),
         current_scorer(settings, s3, backend, streams),
         lambda current: decide(new, current["model"] if current else None, budgets),
-        publisher(settings, s3, model_dir, read_manifest(model_dir)),
+        publisher(settings, s3, model_dir, manifest),
         attempts,
     )
     current = end.current
@@ -197,12 +197,7 @@ def retrain(
 
 
 def main() -> int:
-    def work(settings: JobSettings) -> dict:
-        backend = load_backend()
-        backend.check(settings.training)
-        return retrain(settings, s3_client(), backend)
-
-    return run_job("retrain", work)
+    return run_job("retrain", lambda settings: retrain(settings, s3_client(), load_backend()))
 
 
 if __name__ == "__main__":

@@ -129,3 +129,17 @@ def test_heartbeat_with_a_malformed_rejected_version_is_refused(aws, lambda_cont
     response = telemetry.handler(with_body(event, payload), lambda_context)
     assert response["statusCode"] == 400
     assert body(response)["field"].startswith("model_rejected")
+
+
+def test_heartbeat_reports_the_firmware_and_what_the_device_could_not_keep(aws, lambda_context):
+    event = sample("telemetry/valid")
+    payload = json.loads(event["body"])
+    payload |= {"firmware_version": "0.2.0", "dropped": 5, "dropped_full": 4, "dead_evicted": 3}
+    response = telemetry.handler(with_body(event, payload), lambda_context)
+    assert response["statusCode"] == 200, response
+    [item] = wiring.telemetry().latest("esp32-a01")
+    assert item["firmware_version"] == "0.2.0"
+    assert (item["dropped"], item["dropped_full"], item["dead_evicted"]) == (5, 4, 3)
+    for field, bad in (("firmware_version", "1.0/x"), ("dropped_full", -1)):
+        response = telemetry.handler(with_body(event, payload | {field: bad}), lambda_context)
+        assert response["statusCode"] == 400 and body(response)["field"] == field

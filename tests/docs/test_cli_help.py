@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from doc_blocks import inline_code, table_rows
 
-from gesture_stack import cli
+from gesture_stack import cli, demo
+from localcloud import where
 
 REPO = Path(__file__).resolve().parents[2]
 PARSER = cli.build_parser()
@@ -70,12 +71,35 @@ def test_detect_help_says_which_model_folder_it_uses():
 
 
 def test_demo_help_lists_every_step_as_a_list():
-    source = (REPO / "gesture_stack" / "demo.py").read_text()
-    banners = re.findall(r'banner\("(\d+)/(\d+) ', source)
-    total = int(banners[0][1])
-    assert sorted(int(n) for n, _ in banners) == list(range(1, total + 1))
-    listed = re.findall(r"^(\d+)\. ", COMMANDS["demo"].format_help(), flags=re.MULTILINE)
-    assert [int(n) for n in listed] == list(range(1, total + 1))
+    help_text = COMMANDS["demo"].format_help()
+    listed = re.findall(r"^(\d+)\. (\w+)", help_text, flags=re.MULTILINE)
+    assert listed == [(str(n), step.name) for n, step in enumerate(demo.STEPS, 1)]
+    for step in demo.STEPS:  # each step's whole text, however it is wrapped
+        assert " ".join(step.text.split()) in " ".join(help_text.split()), step.name
+
+
+def readme_demo_section() -> str:
+    text = (REPO / "README.md").read_text()
+    start = text.index("### What `make demo` shows\n") + len("### What `make demo` shows\n")
+    return text[start:].lstrip("\n").split("\n\n")[0]  # the paragraph under the heading
+
+
+def test_the_readmes_demo_steps_are_the_demos():
+    expected = demo.readme_steps()
+    assert readme_demo_section() == expected, (
+        "README.md's list under 'What `make demo` shows' must be gesture_stack/demo.py's "
+        "STEPS: paste the output of\n"
+        ".venv/bin/python -c 'from gesture_stack import demo; print(demo.readme_steps())'\n"
+        + expected
+    )
+
+
+def test_every_demo_banner_names_a_step_in_order(capsys):
+    for n, step in enumerate(demo.STEPS, 1):
+        demo.banner(step.name)
+        assert f"== {n}/{len(demo.STEPS)} {step.name} ==" in capsys.readouterr().out
+    with pytest.raises(KeyError):
+        demo.banner("no-such-step")
 
 
 def test_the_readme_command_table_lists_every_subcommand():
@@ -133,3 +157,58 @@ def test_module_commands_name_themselves_as_typed(module):
         [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.startswith(f"usage: python -m {module} "), result.stdout[:200]
+
+
+def where_options() -> list[tuple[str, argparse.Action]]:
+    return [
+        (name, action)
+        for name, parser in sorted(ALL.items())
+        for action in options(parser)
+        if action.dest in ("endpoint", "stage")
+    ]
+
+
+def test_endpoint_and_stage_are_the_shared_options_everywhere():
+    found = where_options()
+    assert {name for name, a in found if a.dest == "endpoint"} >= {"pipeline", "devices add"}
+    for name, action in found:
+        if action.dest == "endpoint":
+            assert action.help.startswith(where.ENDPOINT_HELP), name
+            assert action.type is where.endpoint_url, name
+        else:
+            assert action.help == where.STAGE_HELP, name
+    runner = subprocess.run(
+        [sys.executable, "local_handlers/ingest.py", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert " ".join(where.ENDPOINT_HELP.split()) in " ".join(runner.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["pipeline"], ["devices", "list"], ["devices", "add", "dev-1"]],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "ftp://127.0.0.1:8000", "http://"])
+def test_an_endpoint_that_is_not_a_url_is_a_one_line_error(argv, url, capsys):
+    with pytest.raises(SystemExit) as stop:
+        PARSER.parse_args([*argv, "--endpoint", url])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == 1, err
+    line = err.strip().splitlines()[-1]  # after argparse's usage lines
+    assert "error: argument --endpoint" in line and url in line and "gesture-stack up" in line
+
+
+def test_an_endpoint_is_used_without_its_trailing_slash():
+    args = PARSER.parse_args(["devices", "list", "--endpoint", "http://127.0.0.1:8000/"])
+    assert args.endpoint == "http://127.0.0.1:8000"
+
+
+def test_devices_need_exactly_one_of_endpoint_and_stage(capsys):
+    for extra in ([], ["--endpoint", "http://127.0.0.1:1", "--stage", "dev"]):
+        with pytest.raises(SystemExit):
+            PARSER.parse_args(["devices", "list", *extra])

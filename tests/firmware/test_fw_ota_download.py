@@ -251,19 +251,23 @@ def test_release_answer_that_is_not_json_or_too_long_is_refused(tmp_path):
 
 @pytest.mark.parametrize("spare", [-1, 0])
 def test_a_model_needs_its_size_plus_the_margin_in_free_flash(tmp_path, spare):
-    """The board reports `size + 4 KB + spare` bytes free (storage.free_bytes patched in the
-    entry script): one byte short and nothing is downloaded; exactly enough and it installs."""
+    """The board reports `size + 4 KB + the queues' reserve + spare` bytes free
+    (storage.free_bytes patched in the entry script): one byte short and nothing is downloaded;
+    exactly enough and it installs (a model never takes the flash the events keep)."""
     with FileServer() as files:
         data = mpy(tmp_path, OTHER_GOOD)
         files.files["model.mpy"] = data
         rel = release(NEW, files.url + "/model.mpy", data)
         recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1)
         with ReleaseApi([rel]) as api:
-            config = device_config(tmp_path, api.url, recording, ota_wait_ms=250)
+            reserve = 16384
+            config = device_config(
+                tmp_path, api.url, recording, ota_wait_ms=250, flash_reserve_bytes=reserve
+            )
             (tmp_path / "config.json").write_text(json.dumps(config))
             (tmp_path / "small_flash.py").write_text(
                 "from gesture import storage\n"
-                f"storage.free_bytes = lambda path: {len(data) + 4096 + spare}\n"
+                f"storage.free_bytes = lambda path: {len(data) + 4096 + reserve + spare}\n"
                 "from gesture import app\n"
                 "app.main('config.json')\n"
             )

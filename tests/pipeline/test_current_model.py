@@ -20,7 +20,7 @@ from pipeline.current_model import KEPT, PROMOTED, SUPERSEDED, ModelPointer, See
 from pipeline.jobs.retrain import retrain
 from pipeline.promotion import Decision
 from pipeline.settings import JobSettings
-from tests.pipeline.fake_training import FakeTraining
+from tests.pipeline.fake_training import V1, V2, V3, VA, VB, FakeTraining
 from tests.pipeline.test_pipeline_runs import entered
 
 REGION = "eu-west-1"
@@ -50,23 +50,23 @@ def test_swap_succeeds_only_against_the_pointer_it_read(s3):
     store = ModelPointer(s3, bucket)
     empty = store.read()
     assert empty == Seen(None, None)
-    assert store.swap(empty, pointer("v1"))
-    assert not store.swap(empty, pointer("v2")), "If-None-Match: * must refuse an existing one"
+    assert store.swap(empty, pointer(V1))
+    assert not store.swap(empty, pointer(V2)), "If-None-Match: * must refuse an existing one"
     seen = store.read()
-    assert seen.version == "v1" and seen.etag
-    assert store.swap(seen, pointer("v2"))
-    assert not store.swap(seen, pointer("v3")), "a stale ETag must not win"
-    assert store.read().version == "v2"
+    assert seen.version == V1 and seen.etag
+    assert store.swap(seen, pointer(V2))
+    assert not store.swap(seen, pointer(V3)), "a stale ETag must not win"
+    assert store.read().version == V2
 
 
 def test_identical_pointer_bodies_from_two_runs_still_differ(s3):
     """No A-B-A: the job writes the run id and time into every pointer, so ETags differ."""
     bucket = new_bucket(s3, "b-aba")
     store = ModelPointer(s3, bucket)
-    store.swap(store.read(), pointer("v1", "run-a"))
+    store.swap(store.read(), pointer(V1, "run-a"))
     first = store.read()
-    store.swap(first, pointer("v2", "run-b"))
-    store.swap(store.read(), pointer("v1", "run-c"))
+    store.swap(first, pointer(V2, "run-b"))
+    store.swap(store.read(), pointer(V1, "run-c"))
     assert not store.swap(first, pointer("v9", "late")), "v1 again is not the v1 it read"
 
 
@@ -93,7 +93,7 @@ class ScriptedPointer:
         return True
 
 
-SCORES = {"v1": 0.5, "v2": 0.7, "v3": 0.9, "cand": 0.8}
+SCORES = {V1: 0.5, V2: 0.7, V3: 0.9, "cand": 0.8}
 
 
 def gate(current: float | None) -> Decision:
@@ -113,33 +113,33 @@ def run_promote(p, attempts=3, published=None):
 
 
 def test_a_lost_race_scores_again_against_the_new_current_and_promotes_if_still_better():
-    p, published = ScriptedPointer("v1", ["v2"]), []
+    p, published = ScriptedPointer(V1, [V2]), []
     end = run_promote(p, published=published)
-    assert end.outcome == PROMOTED and end.attempts == 2 and end.changed_by_others == ("v2",)
+    assert end.outcome == PROMOTED and end.attempts == 2 and end.changed_by_others == (V2,)
     assert p.version == "cand" and p.writes == ["cand"]
     assert published == [1], "the model files are uploaded once, whatever the retries"
 
 
 def test_a_lost_race_against_a_better_model_ends_superseded_and_says_why():
-    p = ScriptedPointer("v1", ["v3"])
+    p = ScriptedPointer(V1, [V3])
     end = run_promote(p)
     assert end.outcome == SUPERSEDED and not end.promoted
-    assert p.version == "v3" and p.writes == []
-    assert "another run changed models/current.json (to v3)" in end.reason
+    assert p.version == V3 and p.writes == []
+    assert f"another run changed models/current.json (to {V3})" in end.reason
     assert "cand 0.8 vs 0.9" in end.reason
 
 
 def test_retries_are_bounded_then_the_run_ends_superseded():
-    p = ScriptedPointer("v1", ["v1", "v2", "v1", "v2"])
+    p = ScriptedPointer(V1, [V1, V2, V1, V2])
     end = run_promote(p, attempts=3)
     assert end.outcome == SUPERSEDED and end.attempts == 3 and p.writes == []
     assert "3 times" in end.reason
 
 
 def test_no_race_no_change_of_behaviour():
-    assert run_promote(ScriptedPointer("v1", [])).outcome == PROMOTED
+    assert run_promote(ScriptedPointer(V1, [])).outcome == PROMOTED
     assert run_promote(ScriptedPointer(None, [])).outcome == PROMOTED
-    kept = run_promote(ScriptedPointer("v3", []))
+    kept = run_promote(ScriptedPointer(V3, []))
     assert kept.outcome == KEPT and kept.reason == "cand 0.8 vs 0.9"
 
 
@@ -273,9 +273,9 @@ def test_two_main_executions_at_once_on_the_local_stack(local_pipeline):
     """Both retrain builds score against v1 at the same time (each scoring takes 0.4 s); the
     better one ends current, the other says superseded or kept and was not promoted."""
     retrain_only = {"run_data_collect": False, "run_data_process": True}
-    runs = {"race-a": ("va", 0.9), "race-b": ("vb", 0.7)}
+    runs = {"race-a": (VA, 0.9), "race-b": (VB, 0.7)}
     with local_pipeline() as p:
-        seed = p.run({**retrain_only, "training": {"fake": {"score": 0.5, "version": "v1"}}})
+        seed = p.run({**retrain_only, "training": {"fake": {"score": 0.5, "version": V1}}})
         assert seed.status == "SUCCEEDED"
         barrier = threading.Barrier(len(runs))
 
@@ -290,18 +290,18 @@ def test_two_main_executions_at_once_on_the_local_stack(local_pipeline):
         final = ModelPointer(p.s3, p.bucket).read().pointer
         history = pointer_history(p.s3, p.bucket)
     outs = {n: r.output["retrain"]["output"]["result"] for n, r in results.items()}
-    assert final["version"] == "va"
-    assert history[0]["version"] == "v1" and history[-1]["version"] == "va"
+    assert final["version"] == VA
+    assert history[0]["version"] == V1 and history[-1]["version"] == VA
     assert {b["run_id"] for b in history} - {
         seed.output["retrain"]["output"]["result"]["run_id"]
     } == {n for n, o in outs.items() if o["promoted"]}
     assert outs["race-a"]["promoted"] is True
     b = outs["race-b"]
     assert b["outcome"] in (SUPERSEDED, PROMOTED, KEPT)  # kept: it started after race-a ended
-    assert b["promoted"] or b["current_version"] == "va"
+    assert b["promoted"] or b["current_version"] == VA
     if b["outcome"] == SUPERSEDED:
         assert entered(results["race-b"], "retrain")[-1] == "Superseded by another run"
-        assert "another run changed models/current.json (to va)" in b["reason"]
+        assert f"another run changed models/current.json (to {VA})" in b["reason"]
 
 
 def test_a_publication_that_loses_the_race_changes_no_pointer(s3, tmp_path):

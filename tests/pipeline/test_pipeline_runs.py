@@ -14,6 +14,7 @@ from localcloud import stack as local_stack
 from localcloud.moto_adapter import BuildResult
 from pipeline import run_layout
 from tests.pipeline.conftest import read_json
+from tests.pipeline.fake_training import V1, V2, V3
 
 BOTH_OFF = {"run_data_collect": False, "run_data_process": False}
 RETRAIN_ONLY = {"run_data_collect": False, "run_data_process": True}
@@ -63,7 +64,7 @@ def test_non_boolean_flag_fails_with_a_clear_error(local_pipeline):
 def put_events(p, device: str, *events: tuple[int, int, str]) -> None:
     batch = EventBatch(
         events=[
-            {"seq": seq, "gesture": g, "t_ms": t, "score": 0.9, "model_version": "v1"}
+            {"seq": seq, "gesture": g, "t_ms": t, "score": 0.9, "model_version": V1}
             for seq, t, g in events
         ]
     )
@@ -111,31 +112,31 @@ def test_collect_branch_exports_windows_and_events_in_range_and_the_overrides_re
 
 def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(local_pipeline):
     with local_pipeline() as p:
-        first = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.7, "version": "v1"}}})
+        first = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.7, "version": V1}}})
         after_first = current_version(p)
-        worse = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.6, "version": "v2"}}})
+        worse = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.6, "version": V2}}})
         after_worse = current_version(p)
         worse_id = worse.output["retrain"]["output"]["result"]["run_id"]
         layer = p.s3.head_object(
             Bucket=p.bucket, Key=run_layout.run_layer_key(worse_id, "08_reporting/metrics.json")
         )
         kept_mpy = p.s3.head_object(
-            Bucket=p.bucket, Key=run_layout.run_model_key(worse_id, "v2", "model.mpy")
+            Bucket=p.bucket, Key=run_layout.run_model_key(worse_id, V2, "model.mpy")
         )
-        better = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.9, "version": "v3"}}})
+        better = p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.9, "version": V3}}})
         report = read_json(p.s3, p.bucket, run_layout.promotion_report_key(worse_id))
         after_better = current_version(p)
         served = p.s3.get_object(
-            Bucket=p.bucket, Key=storage_layout.model_file_key("v3", "model.mpy")
+            Bucket=p.bucket, Key=storage_layout.model_file_key(V3, "model.mpy")
         )
     assert [r.status for r in (first, worse, better)] == ["SUCCEEDED"] * 3
-    assert (after_first, after_worse, after_better) == ("v1", "v1", "v3")
+    assert (after_first, after_worse, after_better) == (V1, V1, V3)
     worse_result = worse.output["retrain"]["output"]["result"]
     assert worse_result["promoted"] is False
     assert "0.6000 <= current 0.7000" in worse_result["reason"]
     assert entered(worse, "retrain")[-1] == "Current model kept"
     assert entered(better, "retrain")[-1] == "New model is current"
-    assert report["promoted"] is False and report["current"]["version"] == "v1"
+    assert report["promoted"] is False and report["current"]["version"] == V1
     assert served["ContentLength"] == 1000
     assert kept_mpy["ContentLength"] == 1000  # the refused candidate is kept in its run folder
     assert layer["ContentLength"] > 0  # and so are the layers training went through
@@ -143,21 +144,21 @@ def test_retrain_promotes_a_better_model_and_keeps_the_current_one_when_worse(lo
 
 def test_a_model_over_the_device_budget_is_not_promoted(local_pipeline):
     with local_pipeline() as p:
-        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": "v1"}}})
-        big = {"score": 0.99, "version": "v2", "mpy_bytes": 5000}
+        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": V1}}})
+        big = {"score": 0.99, "version": V2, "mpy_bytes": 5000}
         result = p.run(
             {**RETRAIN_ONLY, "training": {"fake": big, "budgets": {"model_mpy_bytes": 4096}}}
         )
         version = current_version(p)
     out = result.output["retrain"]["output"]["result"]
-    assert result.status == "SUCCEEDED" and version == "v1"
+    assert result.status == "SUCCEEDED" and version == V1
     assert out["promoted"] is False
     assert "model.mpy is 5000 bytes, budget 4096" in out["reason"]
 
 
 def test_failing_retrain_fails_main_with_the_childs_error_and_keeps_the_model(local_pipeline):
     with local_pipeline() as p:
-        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": "v1"}}})
+        p.run({**RETRAIN_ONLY, "training": {"fake": {"score": 0.5, "version": V1}}})
         result = p.run({**RETRAIN_ONLY, "training": {"fake": {"fail": True}}}, name="broken")
         version = current_version(p)
         child = p.sfn.list_executions(stateMachineArn=p.machine_arn("retrain"))["executions"][0]
@@ -170,7 +171,7 @@ def test_failing_retrain_fails_main_with_the_childs_error_and_keeps_the_model(lo
     assert result.cause == (
         "retrain failed: RuntimeError: fake training failed on purpose (traceback in the build log)"
     )
-    assert version == "v1"
+    assert version == V1
     # the job reported its own failure: retrying the same input cannot help, so it is not
     assert entered(result, "retrain")[-2:] == ["Job reported a failure?", "Job failed"]
     assert sum("Traceback" in line for line in p.lines) == 1

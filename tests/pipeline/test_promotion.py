@@ -44,15 +44,6 @@ def test_same_version_is_not_promoted_again():
     assert not decide(cand("v1", 0.9), cand("v1", 0.9), BUDGET).promote
 
 
-def test_budgets_default_to_trainings_and_reject_unknown_names():
-    assert Budgets.from_params({}, BUDGET) == BUDGET
-    assert (
-        Budgets.from_params({"budgets": {"model_mpy_bytes": "100"}}, BUDGET).model_mpy_bytes == 100
-    )
-    with pytest.raises(ValueError, match="unknown budget"):
-        Budgets.from_params({"budgets": {"ram": 1}}, BUDGET)
-
-
 def vocab(version, score, gestures, f1, mpy=1000):
     return Candidate(version, score, {"model.mpy": mpy}, tuple(gestures), dict(f1))
 

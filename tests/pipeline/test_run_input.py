@@ -5,21 +5,26 @@ words what is wrong."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from pipeline import run_input
 from pipeline.jobs.result import run_job
-from pipeline.run_input import InvalidInput, check_execution_input
+from pipeline.promotion import Budgets
+from pipeline.run_input import InvalidInput, Training, check_execution_input, parse_training
+from pipeline.training_backend import GestureTraining, defaults
 from tests.pipeline.conftest import REPO
+from training.params import load_params
 
 TODAY = date(2026, 11, 20)
 GRIDS = ("default", "tiny")
+DEFAULTS, _ = defaults()
 
 
 def check(payload, max_days=90):
-    return check_execution_input(payload, TODAY, max_days, GRIDS)
+    return check_execution_input(payload, TODAY, max_days, DEFAULTS, GRIDS)
 
 
 # -- the rules -----------------------------------------------------------------------------
@@ -50,6 +55,9 @@ def check(payload, max_days=90):
         ({"training": {"budgets": {"model_mpy_bytes": 10**12}}}, "is 1000000000000; it must"),
         ({"training": {"budgets": {"ram": 1}}}, "unknown key 'ram' in training.budgets"),
         ({"training": {"budgets": 5}}, "training.budgets must be an object"),
+        ({"training": {"budgets": {"mpy_bytes": 4096}}}, "unknown key 'mpy_bytes' in training.b"),
+        ({"training": {"gestures": "x"}}, "training.gestures must be a list of gesture names"),
+        ({"training": {"gestures": ["Bad Name"]}}, "must be a list of gesture names"),
     ],
 )
 def test_each_broken_rule_is_refused_in_words(payload, words):
@@ -69,7 +77,45 @@ def test_each_broken_rule_is_refused_in_words(payload, words):
     ],
 )
 def test_good_input_passes(payload):
-    assert check(payload) == payload
+    assert isinstance(check(payload), Training)
+
+
+def test_the_training_is_parsed_once_into_one_typed_model_over_params_yml():
+    """Defaults live in training/params.yml (its retrain section, seed and budgets), the
+    budget has one name there and in the input, and what is given replaces a default."""
+    params = load_params()
+    assert Training(
+        grid=params.retrain.grid, seed=params.seed, recordings=params.retrain.recordings,
+        duration_s=params.retrain.duration_s,
+        evaluation_recordings=params.retrain.evaluation_recordings,
+        evaluation_duration_s=params.retrain.evaluation_duration_s,
+        budgets=Budgets(model_mpy_bytes=params.budgets.model_mpy_bytes),
+    ) == DEFAULTS  # fmt: skip
+    assert set(run_input.BUDGET_NUMBERS) == set(type(params.budgets).model_fields)
+    given = {"grid": "tiny", "seed": 3, "recordings": 2, "duration_s": 5,
+             "budgets": {"model_mpy_bytes": 4096}, "gestures": ["x", "tap"]}  # fmt: skip
+    parsed = GestureTraining().parse(given)
+    assert (parsed.grid, parsed.seed, parsed.recordings, parsed.duration_s) == ("tiny", 3, 2, 5)
+    assert parsed.budgets == Budgets(4096) and parsed.gestures == ("x", "tap")
+    assert parsed.evaluation_recordings == params.retrain.evaluation_recordings
+    assert parse_training({}, DEFAULTS, GRIDS) == DEFAULTS
+
+
+def test_the_training_numbers_have_their_defaults_nowhere_but_params_yml():
+    """A grep: the old in-code defaults (params.get("seed", 0) and the like) do not return."""
+    code = (
+        "\n".join(p.read_text() for p in (REPO / "pipeline").rglob("*.py"))
+        + (REPO / "training/pipeline.py").read_text()
+    )
+    literal_default = r'\.get\("(seed|recordings|duration_s|evaluation_recordings|grid)",\s*["\d]'
+    assert not re.findall(literal_default, code)
+    budget_by_another_name = r"budgets\W+(?!model_mpy_bytes)\w*mpy_bytes"
+    assert not re.findall(
+        budget_by_another_name, code + (REPO / "training").joinpath("selection.py").read_text()
+    )
+    assert "mpy_bytes:" not in (REPO / "training/params.yml").read_text().replace(
+        "model_mpy_bytes:", ""
+    )
 
 
 def test_the_range_bound_is_a_setting():

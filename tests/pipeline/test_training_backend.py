@@ -17,9 +17,13 @@ def events_in(path) -> int:
     return len(read_labels(labels_path_for(path)))
 
 
+def parsed(**training):
+    return GestureTraining().parse(training)
+
+
 def test_evaluation_streams_are_fixed_and_half_of_them_dense(tmp_path):
-    streams = GestureTraining().evaluation_streams(tmp_path / "a", {"evaluation_recordings": 4})
-    again = GestureTraining().evaluation_streams(tmp_path / "b", {"evaluation_recordings": 4})
+    streams = GestureTraining().evaluation_streams(tmp_path / "a", parsed(evaluation_recordings=4))
+    again = GestureTraining().evaluation_streams(tmp_path / "b", parsed(evaluation_recordings=4))
     assert [p.read_bytes() for p in streams] == [p.read_bytes() for p in again]
     spaced, dense, held = streams[:2], streams[2:4], streams[4:]
     assert [p.name for p in streams] == [
@@ -38,7 +42,7 @@ def test_evaluation_streams_are_fixed_and_half_of_them_dense(tmp_path):
 
 def test_evaluation_streams_hold_every_gesture_of_both_models(tmp_path):
     streams = GestureTraining().evaluation_streams(
-        tmp_path, {"evaluation_recordings": 2, "gestures": ["circle", "shake", "tap", "x", "y"]}
+        tmp_path, parsed(evaluation_recordings=2, gestures=["circle", "shake", "tap", "x", "y"])
     )
     found = {e.gesture for p in streams for e in read_labels(labels_path_for(p))}
     assert found == {"circle", "shake", "x", "y"}  # tap: no synthetic shape, only device data
@@ -46,7 +50,7 @@ def test_evaluation_streams_hold_every_gesture_of_both_models(tmp_path):
 
 def test_unknown_training_parameters_and_backends_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown key 'gird' in training"):
-        GestureTraining().evaluation_streams(tmp_path, {"gird": "tiny"})
+        GestureTraining().parse({"gird": "tiny"})
     with pytest.raises(ValueError, match="module:attribute"):
         load_backend("pipeline.training_backend")
     assert isinstance(load_backend("pipeline.training_backend:GestureTraining"), GestureTraining)
@@ -86,7 +90,7 @@ def test_the_backend_trains_on_the_collected_file(tmp_path, monkeypatch):
     windows.write_bytes(jsonl([moving_window("dev-1", 1_767_225_600_000, "x")]))
     with pytest.raises(RuntimeError, match="stop here"):
         GestureTraining().train(
-            windows, tmp_path / "m", tmp_path / "l", {"recordings": 1, "duration_s": 5}
+            windows, tmp_path / "m", tmp_path / "l", parsed(recordings=1, duration_s=5)
         )
     assert seen["counts"] == {"used": 1}
 

@@ -98,6 +98,7 @@ class Ota:
         chunk=1024,
         max_bytes=131072,
         wait_ms=20,
+        reserve=0,
     ):
         self.url = api_url.rstrip("/") + "/model"
         self.headers = {"x-api-key": api_key}
@@ -110,6 +111,7 @@ class Ota:
         self.chunk = chunk
         self.wait_ms = wait_ms  # the longest one step waits for data to arrive
         self.max_bytes = max_bytes
+        self.reserve = reserve  # free flash the event queues keep (flash_reserve_bytes)
         self.busy = False
         self.steps = 0
         self._get = None
@@ -200,7 +202,7 @@ class Ota:
             return self._done(None)
         storage.remove(self.new_dir)
         parent = self.model_dir.rpartition("/")[0] or "."
-        if storage.free_bytes(parent) < size + FLASH_MARGIN:
+        if storage.free_bytes(parent) < size + FLASH_MARGIN + self.reserve:  # events come first
             raise OtaError(f"{name}: {size} bytes do not fit in the free flash")
         self._release = release
         self._expect = (name, sha256, size)

@@ -139,13 +139,13 @@ class Outbox:
         if self._torn:
             data = b"#\n" + data  # ends the fragment a cut write left (an unparseable line)
         if self.reserve and storage.free_bytes(self.directory) - len(data) < self.reserve:
-            return self._refuse()
+            return self.refuse()
         try:
             with open(self._log, "ab") as f:
                 f.write(data)
         except OSError:  # ENOSPC (or a failing flash): maybe half written
             self._torn = True
-            return self._refuse()
+            return self.refuse()
         self._torn = False
         if self.count >= self.capacity:
             self._drop_oldest()  # only once the new record is safely on flash
@@ -157,7 +157,8 @@ class Outbox:
             self._compact()  # an outage: nothing is acked, yet the log must not grow
         return seq
 
-    def _refuse(self):
+    def refuse(self):
+        """Count a record that could not be queued for lack of flash (dropped_full)."""
         self.dropped += 1
         self.dropped_full += 1
         self._save_state()
@@ -296,24 +297,16 @@ class Outbox:
     def update_records(self, fn):
         """Apply fn(record dict) to every queued record and persist (rare: a clock fix-up).
         When the flash is too full to rewrite the log, the change is applied to records as they
-        are read, this boot (after a reboot they are records of an earlier boot)."""
+        are read, this boot (after a reboot they are records of an earlier boot); fn must then
+        give the same answer when applied again."""
         if not self.count:
             return
 
         def change(seq, line):
             record = json.loads(line)
             fn(record)
-            new = json.dumps(record, separators=(",", ":")).encode()
-            return line if new == line else new
+            return json.dumps(record, separators=(",", ":")).encode()
 
-        changed = False
-        with open(self._log, "rb") as f:
-            for seq, line in self._queued(f):
-                if change(seq, line) is not line:
-                    changed = True
-                    break
-        if not changed:
-            return  # nothing to write (the usual case: every record has its time)
         try:
             self._rewrite(change)
         except OSError:
