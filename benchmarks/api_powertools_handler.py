@@ -29,13 +29,16 @@ def post_events(batch: EventBatch) -> EventsAccepted:
 
     received = datetime.fromtimestamp(now / 1000, tz=UTC)
     records = events.to_records(device_id, batch, received, settings.events_retention_days)
-    wiring.events().put_new(records)
+    result = wiring.events().put_new(records)
+    in_order = sorted(result.duplicates, key=records.index)
+    stored = wiring.events().stored_copies(in_order) if in_order else []
     return EventsAccepted(
         device_id=device_id,
         accepted=len(records),
         first_seq=batch.events[0].seq,
         last_seq=batch.events[-1].seq,
         ids=[event.id for event in batch.events if event.id is not None],
+        duplicates=events.duplicates(in_order, stored),
     )
 
 

@@ -97,3 +97,18 @@ def test_a_full_flash_in_an_outage_counts_what_it_refused_and_delivers_the_rest_
     logged = [tuple(map(int, t)) for t in TELEMETRY.findall(first + second)]
     sent = [(b["queue_len"], b["dropped"], b["dropped_full"]) for b in beats]
     assert sent == logged[-len(sent) :]
+
+
+def test_a_flash_full_from_the_start_keeps_the_device_running_and_counts_every_event(tmp_path):
+    """Not a byte free at boot: not even the boot counter can be written, so no event can get
+    a safe id. The device boots, samples and detects to the end, and counts every event
+    (in RAM and on the console: with no byte free nothing can be persisted)."""
+    recording = write_synthetic_recording(tmp_path / "rec.csv", seed=1, duration_s=20)
+    samples = len(recording.read_text().splitlines()) - 1
+    down = f"http://127.0.0.1:{free_port()}"
+    config = device_config(tmp_path, down, recording, drain_s=0.5)
+    out = run_on_small_flash(tmp_path, config, 0)
+    refused = re.findall(r"gs-dropped gesture=\w+ reason=flash-full \(boot counter", out)
+    assert refused and "gs-queued" not in out
+    assert f"gs-recording-end samples={samples}" in out
+    assert f"pending=0 dropped={len(refused)} dropped_full={len(refused)}" in out

@@ -170,17 +170,25 @@ class App:
             return
         if scorer.failed:
             version = self.model_version
-            self.trial.reject(version)
+            self._record_verdict(self.trial.reject, version)
             log(f"gs-model rejected version={version} reason={scorer.failed}")
             modelstore.roll_back(self.cfg["model_dir"])
             self._load_current()
         elif scorer.passed:
             scorer.on_probation = False
-            self.trial.passed()
+            self._record_verdict(self.trial.passed)
             log(f"gs-model trusted version={self.model_version}")
         else:
             return
         self.next_heartbeat = self.board.ticks_ms()  # the fleet hears of the verdict at once
+
+    def _record_verdict(self, write, *args):
+        """Write a verdict to flash; a full flash does not stop it taking effect: the "trying"
+        marker stays, so the next boot rejects the version (never runs it untested)."""
+        try:
+            write(*args)
+        except OSError as exc:
+            log(f"gs-model verdict not recorded ({exc!r}): the next boot rejects this version")
 
     def model_telemetry(self):
         """Heartbeat fields about the model: faults so far and the versions refused."""
@@ -208,8 +216,16 @@ class App:
             t_ms = self.t0_ms + index * STEP_MS
             print(json.dumps({"t_ms": t_ms, "gesture": gesture, "score": score}))
             return
+        event_id = self.identity.next_id()
+        if event_id is None:  # the boot counter is not on flash yet (full): no safe id
+            self.events.refuse()
+            log(
+                f"gs-dropped gesture={gesture} reason=flash-full (boot counter not written)"
+                f" dropped={self.events.dropped} dropped_full={self.events.dropped_full}"
+            )
+            return
         record = {
-            "id": self.identity.next_id(),
+            "id": event_id,
             "gesture": gesture,
             "score": float(score),
             "model_version": self.model_version,

@@ -4,6 +4,11 @@
 event exists, so a power cut or a watchdog reset can never hand out the same id twice; `n`
 counts the events of this boot in RAM. The API stores an event once per id, whatever time it
 carries, so a retry after the clock was corrected is still the same event.
+
+If the flash is too full to write the counter, the boot goes on but hands out no id
+(`next_id` returns None: the event cannot be kept, the caller counts it) until the counter is
+written: ids of an unwritten boot would come again after a reboot, and the API would take
+those events for ones it already stored.
 """
 
 from gesture import storage
@@ -18,10 +23,23 @@ class Identity:
             with open(self._path) as f:
                 last = int(f.read().strip())  # written atomically: never torn
         self.boot = last + 1
-        storage.write_atomic(self._path, str(self.boot))
         self.n = 0
+        self.saved = False
+        self._save()
+
+    def _save(self):
+        try:
+            storage.write_atomic(self._path, str(self.boot))
+            self.saved = True
+        except OSError:  # flash full: tried again before the next id
+            storage.remove(self._path + ".tmp")
 
     def next_id(self):
+        """The next event id, or None while the boot counter is not on flash."""
+        if not self.saved:
+            self._save()
+            if not self.saved:
+                return None
         self.n += 1
         return f"{self.boot}-{self.n}"
 

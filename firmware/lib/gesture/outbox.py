@@ -139,13 +139,13 @@ class Outbox:
         if self._torn:
             data = b"#\n" + data  # ends the fragment a cut write left (an unparseable line)
         if self.reserve and storage.free_bytes(self.directory) - len(data) < self.reserve:
-            return self._refuse()
+            return self.refuse()
         try:
             with open(self._log, "ab") as f:
                 f.write(data)
         except OSError:  # ENOSPC (or a failing flash): maybe half written
             self._torn = True
-            return self._refuse()
+            return self.refuse()
         self._torn = False
         if self.count >= self.capacity:
             self._drop_oldest()  # only once the new record is safely on flash
@@ -157,7 +157,8 @@ class Outbox:
             self._compact()  # an outage: nothing is acked, yet the log must not grow
         return seq
 
-    def _refuse(self):
+    def refuse(self):
+        """Count a record that could not be queued for lack of flash (dropped_full)."""
         self.dropped += 1
         self.dropped_full += 1
         self._save_state()

@@ -266,3 +266,54 @@ def test_the_board_loop_survives_an_iteration_that_raises():
     assert len(steps) == 2 and fake.errors == 1 and _Dog.fed == 2
     assert logged == ["gs-error OSError(28,)"] or logged[0].startswith("gs-error OSError"), logged
     assert fake.board.slept == [1000, 50, 50]
+
+
+def test_a_verdict_the_full_flash_cannot_record_still_takes_effect():
+    """trial.reject / trial.passed raise ENOSPC: the bad model is rolled back all the same (the
+    "trying" marker on flash makes the next boot reject it too), a good one is trusted, and
+    neither stops the loop."""
+    from gesture import app as app_mod
+
+    class _Trial:
+        bad = []
+
+        def reject(self, version):
+            raise OSError(28)
+
+        def passed(self):
+            raise OSError(28)
+
+    class _Scorer:
+        on_probation, errors = True, 0
+
+        def __init__(self, failed, passed):
+            self.failed, self.passed = failed, passed
+
+    class _Board:
+        def ticks_ms(self):
+            return 1234
+
+    class _Loop(app_mod.App):
+        def __init__(self):  # only what judge_model uses
+            pass
+
+    rolled = []
+    saved_roll_back = app_mod.modelstore.roll_back
+    app_mod.modelstore.roll_back = rolled.append
+    logged = []
+    app_mod.log = lambda *parts: logged.append(" ".join(str(p) for p in parts))
+    try:
+        for failed, passed in (("error X", False), (None, True)):
+            fake = _Loop()
+            fake.scorer, fake.trial, fake.board = _Scorer(failed, passed), _Trial(), _Board()
+            fake.model_version, fake.cfg, fake.next_heartbeat = "v2", {"model_dir": "m"}, 0
+            fake._load_current = lambda: None
+            fake.judge_model()  # must not raise
+            assert fake.next_heartbeat == 1234  # the fleet hears of it at once
+    finally:
+        app_mod.modelstore.roll_back = saved_roll_back
+        app_mod.log = print
+    assert rolled == ["m"]  # the failed one only
+    assert any(line.startswith("gs-model rejected version=v2") for line in logged), logged
+    assert any(line.startswith("gs-model trusted version=v2") for line in logged), logged
+    assert sum("verdict not recorded" in line for line in logged) == 2, logged

@@ -169,3 +169,20 @@ def test_manual_label_captures_a_window_at_each_motion_onset():
     _fill(ring, 50, (0, 0, 16384, 9000, 0, 0))
     cap.check_motion(300, "none")
     assert cap.pending[0] == 250
+
+
+def test_a_boot_counter_the_full_flash_cannot_take_gives_no_id_until_it_is_written():
+    """A boot whose counter is not on flash must not hand out ids: the next boot would reuse
+    them and the API would take its events for ones it already stored (lost silently)."""
+    from gesture import identity
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("idf", 10**6).install()
+    first = identity.Identity("idf")
+    assert first.next_id() == "1-1"
+    flash.quota = flash.used()  # not a byte left
+    second = identity.Identity("idf")  # the boot does not stop for it
+    assert second.next_id() is None and second.next_id() is None
+    flash.quota = 10**6  # room again: the counter is written before the first id
+    assert second.next_id() == "2-1"
+    assert identity.Identity("idf").boot == 3  # a reboot does not reuse 2
