@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gesture.spec import MANIFEST_FILE
+
 from benchmarks.markdown import write_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,8 +158,8 @@ def stage(model: Path, estimator, work: Path) -> tuple[Path, Path]:
         (staged / kind).mkdir(parents=True, exist_ok=True)
     for kind in ("mpy", "py"):
         shutil.copy2(model / f"model.{kind}", staged / kind / f"model.{kind}")
-    shutil.copy2(model / "manifest.json", staged / "manifest.json")
-    manifest = json.loads((model / "manifest.json").read_text())
+    shutil.copy2(model / MANIFEST_FILE, staged / MANIFEST_FILE)
+    manifest = json.loads((model / MANIFEST_FILE).read_text())
     compile_mpy(float_twin(estimator, manifest), staged / "float" / "float_model.mpy")
     samples, _ = generate_recording(7, 30.0)
     counts = work / "counts.csv"
@@ -303,7 +305,7 @@ def run(selected: Path | None = None, original: Path | None = None) -> str:
             models["original"] = load_trained(original)
         results, manifests = {}, {}
         for name, (folder, estimator) in models.items():
-            manifests[name] = json.loads((folder / "manifest.json").read_text())
+            manifests[name] = json.loads((folder / MANIFEST_FILE).read_text())
             results[name] = measure(folder, estimator, imports=name == "selected")
         return report(results, manifests)
 

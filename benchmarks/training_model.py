@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gesture.spec import MANIFEST_FILE, MODEL_MPY
 
 from benchmarks.markdown import write_section
 
@@ -178,8 +179,8 @@ def micropython_timing(result, est, spec, tmp: Path) -> dict:
     from training.export import compile_mpy, to_python
     from training.rawunits import si_to_counts
 
-    shutil.copy(result.model_dir / "model.mpy", tmp / "ours.mpy")
-    (tmp / "ours.json").write_text((result.model_dir / "manifest.json").read_text())
+    shutil.copy(result.model_dir / MODEL_MPY, tmp / "ours.mpy")
+    (tmp / "ours.json").write_text((result.model_dir / MANIFEST_FILE).read_text())
     compile_mpy(to_python(est, spec), tmp / "original.mpy")
     (tmp / "original.json").write_text(
         json.dumps({"window": spec.window, "decimation": spec.decimation,
@@ -245,7 +246,7 @@ def run(extra_seeds: list[int]) -> str:
         ("false events on idle (per idle minute)",
          f"{ours.idle_fp} ({ours.false_per_idle_minute:.2f})",
          f"{orig.idle_fp} ({orig.false_per_idle_minute:.2f})"),
-        (".mpy bytes", str(m.files["model.mpy"].bytes), str(timing["original_mpy"])),
+        (".mpy bytes", str(m.files[MODEL_MPY].bytes), str(timing["original_mpy"])),
         ("features + score per window, µs (micropython)", f"{timing['ours'][0]:.0f}",
          f"{timing['original'][0]:.0f}"),
         ("model.score per window, µs (micropython)", f"{timing['ours'][1]:.0f}",

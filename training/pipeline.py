@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from gesture.spec import MODEL_MPY, MODEL_SOURCE, VECTORS_FILE
 
 from training import export
 from training.calibration import ScoredStream, calibrate, evaluate
@@ -223,12 +224,12 @@ def export_model(
     for x in (train_x, vectors_from):
         export.check_decisions(model, x)
     source = export.to_python(estimator, spec)
-    (out / "model.py").write_text(source)
-    export.compile_mpy(source, out / "model.mpy")
+    (out / MODEL_SOURCE).write_text(source)
+    export.compile_mpy(source, out / MODEL_MPY)
     vectors = export.test_vectors(model, vectors_from, params.vectors, params.seed)
-    export.write_vectors(out / "vectors.json", vectors)
-    files = {name: FileInfo(**export.file_info(out / name)) for name in ("model.py", "model.mpy")}
-    version, created = make_version(files["model.py"].sha256)
+    export.write_vectors(out / VECTORS_FILE, vectors)
+    files = {name: FileInfo(**export.file_info(out / name)) for name in (MODEL_SOURCE, MODEL_MPY)}
+    version, created = make_version(files[MODEL_SOURCE].sha256)
     manifest = Manifest(
         version=version, created=created, rate_hz=spec.rate_hz, decimation=spec.decimation,
         window=spec.window, hop=spec.hop, signals=list(spec.signals), features=spec.features,
