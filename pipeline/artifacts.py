@@ -8,6 +8,8 @@ from pathlib import Path
 
 import boto3
 
+from functions.adapters.data_bucket import get_if_present
+
 
 def s3_client():
     """S3 client for jobs; AWS_ENDPOINT_URL (set by the local runner) points it at moto."""
@@ -39,15 +41,10 @@ class ArtifactSink:
 
 
 def get_json(s3, bucket: str, key: str):
-    """The JSON object at key, or None if there is none.
-
-    Lists the key first: the jobs may list only their own prefixes (a conditional
-    s3:ListBucket), and without list rights S3 answers a missing key with 403, not 404.
-    """
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
-    if not listed or listed[0]["Key"] != key:
-        return None
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    """The JSON object at key, or None if there is none (a 403 for a missing key included:
+    functions.adapters.data_bucket.get_if_present)."""
+    found = get_if_present(s3, bucket, key)
+    return json.loads(found["Body"].read()) if found else None
 
 
 def list_keys(s3, bucket: str, prefix: str):

@@ -41,3 +41,48 @@ def package_stack(out_dir: Path, stage: str = "ci") -> dict:
 def packaged_template(tmp_path_factory) -> dict:
     """The packaged CloudFormation template of the whole stack (stage `ci`)."""
     return package_stack(tmp_path_factory.mktemp("sls-package"))
+
+
+class _WithoutImplicitListRights:
+    """Makes an S3 client's GetObject of a missing key answer 403 AccessDenied instead of moto's
+    404 NoSuchKey: what S3 may answer a role whose s3:ListBucket is only allowed for some
+    prefixes (functions.adapters.data_bucket.get_if_present). `denied`: the keys so answered."""
+
+    def __init__(self):
+        self.denied: list[str] = []
+
+    def __call__(self, client):
+        import botocore.session
+
+        checker = botocore.session.get_session().create_client(
+            "s3", region_name=client.meta.region_name
+        )  # not the client under test: its requests stay as they were
+
+        def note(params, context, **_):
+            context["object"] = {"Bucket": params["Bucket"], "Key": params["Key"]}
+
+        def answer(context, **_):
+            try:
+                checker.head_object(**context["object"])
+                return None  # there: S3 answers as usual
+            except checker.exceptions.ClientError as error:
+                if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+                    raise
+            from botocore.awsrequest import AWSResponse
+
+            self.denied.append(context["object"]["Key"])
+            error = {"Code": "AccessDenied", "Message": "Access Denied"}
+            return AWSResponse(None, 403, {}, None), {
+                "Error": error,
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+
+        client.meta.events.register("before-parameter-build.s3.GetObject", note)
+        client.meta.events.register("before-call.s3.GetObject", answer)
+        return client
+
+
+@pytest.fixture
+def without_list_rights():
+    """Call it on an S3 client: its GetObject of a missing key answers 403 AccessDenied."""
+    return _WithoutImplicitListRights()

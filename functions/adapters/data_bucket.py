@@ -26,6 +26,32 @@ from functions.domain import vocabulary
 VOCABULARY_ATTEMPTS = 10  # conditional writes a publication tries on models/vocabulary.json
 
 
+def get_if_present(client, bucket: str, key: str, **conditions) -> dict | None:
+    """S3's GetObject answer for `key`, or None when there is no such key: every "read this key
+    if it exists" goes through here.
+
+    S3 says NoSuchKey (404) for a missing key only to a caller that may list it; whether an
+    s3:ListBucket allowed only for some `s3:prefix` values counts is not documented, so a 403
+    AccessDenied may mean "not there" too. Then a ListObjectsV2 with Prefix=key (the request
+    such a permission allows: infra/storage.yml) tells: not listed is an absence, listed is a
+    real permission problem, raised. An existing key costs one request, as before.
+    `conditions`: e.g. IfNoneMatch (its 304 is raised, as S3 answers it)."""
+    try:
+        return client.get_object(Bucket=bucket, Key=key, **conditions)
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code in ("NoSuchKey", "404"):
+            return None
+        if code in ("AccessDenied", "403") and not _listed(client, bucket, key):
+            return None
+        raise
+
+
+def _listed(client, bucket: str, key: str) -> bool:
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
 class VocabularyContention(RuntimeError):
     """Other publications kept changing models/vocabulary.json: nothing was written."""
 
@@ -60,11 +86,8 @@ class ModelStore:
         self._bucket = bucket
 
     def _json(self, key: str) -> dict | None:
-        try:
-            body = self._client.get_object(Bucket=self._bucket, Key=key)
-        except self._client.exceptions.NoSuchKey:
-            return None
-        return json.loads(body["Body"].read())
+        found = get_if_present(self._client, self._bucket, key)
+        return json.loads(found["Body"].read()) if found else None
 
     def current_version(self) -> str | None:
         """The promoted version from models/current.json (None before the first promotion)."""
@@ -76,19 +99,19 @@ class ModelStore:
         still `etag` (a conditional GET: S3 answers 304 without a body). A bucket from before
         the vocabulary file falls back to the current model's classes (empty when nothing is
         published), with no ETag, so each check reads it again."""
-        request = {"Bucket": self._bucket, "Key": layout.VOCABULARY_KEY}
+        condition = {"IfNoneMatch": etag} if etag else {}
         try:
-            found = self._client.get_object(**request, **({"IfNoneMatch": etag} if etag else {}))
-        except self._client.exceptions.NoSuchKey:
+            found = get_if_present(self._client, self._bucket, layout.VOCABULARY_KEY, **condition)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("304", "NotModified"):
+                return None
+            raise
+        if found is None:
             version = self.current_version()
             if version is None:
                 return frozenset(), None
             classes = self.manifest(version).get("classes", [])
             return frozenset(vocabulary.gestures_of(classes)), None
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("304", "NotModified"):
-                return None
-            raise
         document = json.loads(found["Body"].read())
         return frozenset(document.get("gestures", [])), found["ETag"]
 
@@ -105,11 +128,9 @@ class ModelStore:
         """
         key = layout.VOCABULARY_KEY
         for attempt in range(attempts):
-            try:
-                found = self._client.get_object(Bucket=self._bucket, Key=key)
-                read, etag = json.loads(found["Body"].read()), found["ETag"]
-            except self._client.exceptions.NoSuchKey:
-                read, etag = None, None
+            found = get_if_present(self._client, self._bucket, key)
+            read = json.loads(found["Body"].read()) if found else None
+            etag = found["ETag"] if found else None
             document = vocabulary.merged(read, manifest["version"], manifest.get("classes", []))
             if document == read:
                 return document  # already there (a retried publication)
@@ -209,16 +230,9 @@ class ModelPointer:
         self._key = key
 
     def read(self) -> Seen:
-        # List first: without list rights a missing key is a 403 (pipeline/artifacts.get_json).
-        listed = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=self._key, MaxKeys=1)
-        if not any(item["Key"] == self._key for item in listed.get("Contents", [])):
+        got = get_if_present(self._s3, self._bucket, self._key)
+        if got is None:
             return Seen(None, None)
-        try:
-            got = self._s3.get_object(Bucket=self._bucket, Key=self._key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return Seen(None, None)  # deleted between the list and the get
-            raise
         return Seen(json.loads(got["Body"].read()), got["ETag"])
 
     def swap(self, seen: Seen, pointer: dict) -> bool:
@@ -304,10 +318,7 @@ class RunRecords:
             request["ContinuationToken"] = response["NextContinuationToken"]
 
     def _read(self, key: str) -> tuple[dict, str] | None:
-        try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key)
-        except self._client.exceptions.NoSuchKey:
-            # A 404 only because the role may list these keys (infra/storage.yml): without that
-            # S3 answers 403, which is an error here, not an absence.
+        response = get_if_present(self._client, self._bucket, key)
+        if response is None:
             return None
         return json.loads(response["Body"].read()), response["LastModified"].isoformat()

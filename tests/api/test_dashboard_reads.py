@@ -262,3 +262,23 @@ def test_bucket_size_keeps_a_range_within_the_bucket_limit():
         starts = domain.bucket_starts(span, size)
         assert len(starts) <= domain.MAX_BUCKETS + 1
         assert starts[0] <= span.from_ms and starts[-1] + size > span.to_ms
+
+
+def test_models_read_the_same_when_s3_denies_a_missing_key(
+    aws, lambda_context, without_list_rights
+):
+    """A run without a promotion report, no current model: S3 may answer those keys 403 instead
+    of 404 (data_bucket.get_if_present); GET /models answers as it does with 404."""
+    publish("v1", "2025-11-20T09:30:00+00:00")
+    run_records("run-d", events=5)  # collected only: no promotion report
+    run_records("run-e", promoted=False, version="v2", reason="candidate scores less")  # no raw
+    answers = []
+    for deny in (False, True):
+        wiring.reset()  # a new warm Lambda: nothing kept
+        if deny:
+            without_list_rights(wiring.s3())
+        answers.append(call(releases.handler, "releases/valid", lambda_context))
+    assert answers[0] == answers[1] and answers[1][0] == 200
+    report = storage_layout.run_record_key("run-d", storage_layout.RUN_PROMOTION_REPORT)
+    assert report in without_list_rights.denied
+    assert {r["run_id"] for r in answers[1][1]["runs"]} == {"run-d", "run-e"}

@@ -9,7 +9,11 @@ from api_helpers import body, sample, with_query
 from botocore.exceptions import ClientError
 
 from functions import model, storage_layout, wiring
+from functions.adapters.data_bucket import ModelPointer, ModelStore, RunRecords
 from functions.settings import get_settings
+from pipeline.artifacts import get_json
+
+CURRENT, VOCABULARY = storage_layout.CURRENT_MODEL_KEY, storage_layout.VOCABULARY_KEY
 
 
 def publish(tmp_path, version, payload=b"M\x06tree"):
@@ -28,9 +32,21 @@ def test_no_model_yet_is_404(aws, lambda_context):
     assert body(response)["message"] == "no model has been promoted yet"
 
 
-def _s3_answering(code: str, status: int, calls: int):
+def test_no_model_yet_is_404_also_where_s3_denies_a_missing_key(
+    aws, lambda_context, without_list_rights
+):
+    without_list_rights(wiring.s3())
+    response = model.handler(sample("model/valid"), lambda_context)
+    assert response["statusCode"] == 404
+    assert body(response)["message"] == "no model has been promoted yet"
+    assert storage_layout.CURRENT_MODEL_KEY in without_list_rights.denied  # through a 403
+
+
+def _s3_answering(code: str, status: int, listed: list[str] | None = None, then_missing=False):
     """An S3 client whose GetObject answers `code` (what AWS says for a missing key depends on
-    the role: 404 NoSuchKey with list rights, 403 AccessDenied without)."""
+    the role: 404 NoSuchKey with list rights, maybe 403 AccessDenied without), then, when
+    `listed` is given, whose ListObjectsV2 lists those keys; `then_missing`: one more GetObject
+    answers NoSuchKey."""
     import botocore.session
     from botocore.stub import Stubber
 
@@ -38,25 +54,47 @@ def _s3_answering(code: str, status: int, calls: int):
         "s3", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
     )
     stubber = Stubber(client)
-    for _ in range(calls):
-        stubber.add_client_error("get_object", service_error_code=code, http_status_code=status)
+    stubber.add_client_error("get_object", service_error_code=code, http_status_code=status)
+    if listed is not None:
+        contents = [{"Key": key} for key in listed]
+        stubber.add_response("list_objects_v2", {"Contents": contents} if contents else {})
+    if then_missing:
+        stubber.add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
     stubber.activate()
     return client
 
 
-def test_a_missing_key_is_an_absence_only_when_s3_says_no_such_key():
-    from functions.adapters.data_bucket import ModelStore, RunRecords
+RUN_REPORT = storage_layout.run_record_key("r1", storage_layout.RUN_PROMOTION_REPORT)
+# Every "read this key if it exists" (functions.adapters.data_bucket.get_if_present) and its key.
+READERS = {
+    "current model": (lambda c: ModelStore(c, "b").current_version(), CURRENT),
+    "run record": (lambda c: RunRecords(c, "b").kept(RUN_REPORT), RUN_REPORT),
+    "pointer": (lambda c: ModelPointer(c, "b").read().pointer, CURRENT),
+    "job's json": (lambda c: get_json(c, "b", CURRENT), CURRENT),
+    "vocabulary": (lambda c: ModelStore(c, "b").vocabulary_if_changed('"e"'), VOCABULARY),
+}
 
-    key = storage_layout.run_record_key("r1", storage_layout.RUN_PROMOTION_REPORT)
-    assert ModelStore(_s3_answering("NoSuchKey", 404, 1), "b").current_version() is None
-    assert RunRecords(_s3_answering("NoSuchKey", 404, 1), "b").kept(key) is None
-    # 403: the role lacks a permission (infra/storage.yml); an error, never "no model yet"
-    for reader in (
-        lambda c: ModelStore(c, "b").current_version(),
-        lambda c: RunRecords(c, "b").kept(key),
-    ):
-        with pytest.raises(ClientError, match="AccessDenied"):
-            reader(_s3_answering("AccessDenied", 403, 1))
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_missing_key_is_an_absence_whether_s3_says_404_or_403(reader):
+    read, key = READERS[reader]
+    if reader == "vocabulary":  # absent: the current model's classes (none: nothing published)
+        read = lambda c: ModelStore(c, "b").vocabulary()  # noqa: E731
+        for answer in ([("NoSuchKey", 404, None)], [("AccessDenied", 403, [key + ".bak"])]):
+            client = _s3_answering(*answer[0], then_missing=True)
+            assert read(client) == frozenset()
+        return
+    assert read(_s3_answering("NoSuchKey", 404)) is None  # no list request (the stub is strict)
+    assert read(_s3_answering("AccessDenied", 403, [])) is None
+    assert read(_s3_answering("AccessDenied", 403, [key + ".bak"])) is None  # a longer key
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_403_for_a_key_that_is_there_is_an_error_not_an_absence(reader):
+    """The role lacks s3:GetObject (infra/storage.yml): an error, never "no model yet"."""
+    read, key = READERS[reader]
+    with pytest.raises(ClientError, match="AccessDenied"):
+        read(_s3_answering("AccessDenied", 403, [key]))
 
 
 def test_current_release_has_manifest_url_and_etag(aws, lambda_context, tmp_path):

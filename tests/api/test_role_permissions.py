@@ -3,9 +3,11 @@ makes, found by running every sample request of events/<function>/ on moto befor
 model is published and recording the S3 and DynamoDB requests.
 
 moto enforces no IAM, so this is where a missing permission shows before AWS. A GetObject also
-needs `s3:ListBucket` on the bucket with `s3:prefix` = the key (S3 evaluates that implicit list
-permission for a missing key): without it a key that is not there yet (models/current.json
-before the first promotion, a run's records) is a 403 AccessDenied on AWS, not a 404.
+needs `s3:ListBucket` on the bucket with `s3:prefix` = the key: without it a key that is not
+there yet (models/current.json before the first promotion, a run's records) is a 403
+AccessDenied on AWS, not a 404; and where S3 answers 403 all the same, the reads list the key
+(functions.adapters.data_bucket.get_if_present), so every sample also runs with S3 answering a
+missing key 403 and those list requests are checked too.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def needed(service: str, operation: str, params: dict, tables: dict[str, str] | 
     if operation in ("GetObject", "HeadObject"):
         return [
             ("s3:GetObject", f"{BUCKET_ARN}/{key}", {}),
-            ("s3:ListBucket", BUCKET_ARN, {"s3:prefix": key}),  # a missing key: 404, not 403
+            # a missing key: 404, not 403 (and the list get_if_present makes after a 403)
+            ("s3:ListBucket", BUCKET_ARN, {"s3:prefix": key}),
         ]
     if operation == "PutObject":
         return [("s3:PutObject", f"{BUCKET_ARN}/{key}", {})]
@@ -150,14 +153,17 @@ def _publish(tmp_path: Path, version: str) -> None:
     wiring.s3().put_object(Bucket=get_settings().data_bucket, Key=report, Body=body)
 
 
-def _run_samples(function: str, recorder: Requests) -> None:
-    """Every events/<function>/*.json through the handler, as a new warm Lambda would."""
+def _run_samples(function: str, recorder: Requests, deny=None) -> None:
+    """Every events/<function>/*.json through the handler, as a new warm Lambda would; `deny`:
+    makes the S3 client answer a missing key 403 (tests/conftest.py without_list_rights)."""
     spec = load_infra("functions")[function]
     module, name = spec["handler"].rsplit(".", 1)
     handler = getattr(importlib.import_module(module.replace("/", ".")), name)
     samples = sorted((EVENTS / function).glob("*.json"))
     assert samples, f"events/{function}/ has no sample requests"
     wiring.reset()  # nothing cached from before
+    if deny is not None:
+        deny(wiring.s3())
     recorder.attach()
     recorder.on = True
     try:
@@ -165,33 +171,46 @@ def _run_samples(function: str, recorder: Requests) -> None:
             handler(json.loads(path.read_text()), LambdaContext(function_name=function))
     finally:
         recorder.on = False
+        wiring.reset()  # what comes next uses clients without the recorder or `deny`
 
 
-def aws_requests(function: str, tmp_path: Path) -> tuple[list[tuple[str, str, dict]], dict]:
+def aws_requests(function: str, tmp_path: Path, deny) -> tuple[list[tuple[str, str, dict]], dict]:
     """Every AWS request the function's sample requests make: nothing published yet, a release
-    published, and a bucket from before models/vocabulary.json; and table name -> logical id."""
+    published, and a bucket from before models/vocabulary.json, each as S3 answers a missing
+    key with 404 and with 403 (`deny`: then the reads list it); and table name -> logical id."""
     recorder = Requests()
     with local_aws():
         tables = {getattr(get_settings(), field): logical for field, logical in TABLES.items()}
         for entry in json.loads((EVENTS / "devices.json").read_text()):
             device = Device(device_id=entry["device_id"], role=entry["role"])
             wiring.devices().register(entry["api_key_id"], device)
-        _run_samples(function, recorder)
+        passes = (None, deny)
+        for answer in passes:
+            _run_samples(function, recorder, answer)
         _publish(tmp_path, "20251124120000-0badc0de")
-        _run_samples(function, recorder)
+        for answer in passes:
+            _run_samples(function, recorder, answer)
         bucket = get_settings().data_bucket
         wiring.s3().delete_object(Bucket=bucket, Key=storage_layout.VOCABULARY_KEY)
-        _run_samples(function, recorder)
+        for answer in passes:
+            _run_samples(function, recorder, answer)
     assert all(p["Bucket"] == bucket for service, _, p in recorder.seen if service == "s3")
     return recorder.seen, tables
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_the_role_allows_every_aws_request_the_handler_makes(packaged_template, function, tmp_path):
+def test_the_role_allows_every_aws_request_the_handler_makes(
+    packaged_template, function, tmp_path, without_list_rights
+):
     resources = packaged_template["Resources"]
     logical = function.capitalize() + "LambdaFunction"
     role = resources[logical]["Properties"]["Role"]["Fn::GetAtt"][0]
-    requests, tables = aws_requests(function, tmp_path)
+    requests, tables = aws_requests(function, tmp_path, without_list_rights)
+    # each missing key S3 answered 403 was listed (and that list is checked below)
+    lists = {p.get("Prefix") for _, operation, p in requests if operation == "ListObjectsV2"}
+    assert set(without_list_rights.denied) <= lists
+    if any(operation == "GetObject" for _, operation, _ in requests):
+        assert without_list_rights.denied, "no pass read a missing key as S3 may answer it"
     missing = sorted(
         {
             f"{action} {resource} {context or ''} for {operation} {params.get('Key', '')}"

@@ -145,3 +145,35 @@ def test_nothing_published_then_a_release_without_a_vocabulary_file(aws, tmp_pat
     wiring.s3().delete_object(Bucket=bucket, Key=storage_layout.VOCABULARY_KEY)
     wiring.reset()
     assert wiring.vocabulary().known({"shake"}) == {"shake"}
+
+
+def _without_vocabulary_file() -> None:
+    from functions import storage_layout
+    from functions.settings import get_settings
+
+    bucket = get_settings().data_bucket
+    wiring.s3().delete_object(Bucket=bucket, Key=storage_layout.VOCABULARY_KEY)
+    wiring.reset()  # a new warm Lambda
+
+
+def test_no_vocabulary_file_reads_the_same_when_s3_denies_a_missing_key(
+    aws, lambda_context, tmp_path, without_list_rights
+):
+    """S3 may answer 403 instead of 404 for a missing key (data_bucket.get_if_present): POST
+    /events then answers exactly as with 404, before and after a release without the file."""
+    from functions import storage_layout
+
+    answers = []
+    for deny in (False, True):
+        _without_vocabulary_file()
+        if deny:
+            without_list_rights(wiring.s3())
+        response = ingest.handler(with_gesture("circle"), lambda_context)
+        answers.append((response["statusCode"], json.loads(response["body"])))
+    assert answers[0] == answers[1] and answers[1][0] == 400  # nothing known: names the gesture
+    assert storage_layout.VOCABULARY_KEY in without_list_rights.denied
+    _publish(tmp_path, "20260101000000-00000000", ["idle", "circle"])
+    _without_vocabulary_file()
+    without_list_rights(wiring.s3())
+    response = ingest.handler(with_gesture("circle"), lambda_context)
+    assert response["statusCode"] == 200, response["body"]  # the current release's gestures

@@ -45,6 +45,15 @@ def pointer(version: str, run_id: str = "r") -> dict:
 # -- the S3 adapter ------------------------------------------------------------------------
 
 
+def test_no_pointer_reads_as_none_when_s3_answers_the_missing_key_403(s3, without_list_rights):
+    bucket = new_bucket(s3, "b-denied")
+    store = ModelPointer(without_list_rights(s3), bucket)
+    assert store.read() == Seen(None, None)
+    assert without_list_rights.denied == [storage_layout.CURRENT_MODEL_KEY]
+    assert store.swap(store.read(), pointer(V1))
+    assert store.read().version == V1
+
+
 def test_swap_succeeds_only_against_the_pointer_it_read(s3):
     bucket = new_bucket(s3, "b-swap")
     store = ModelPointer(s3, bucket)

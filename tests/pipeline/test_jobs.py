@@ -108,6 +108,15 @@ def test_get_json_is_none_for_a_missing_key_even_next_to_a_longer_one(s3):
     assert get_json(s3, "bkt", "models/current.json") == {"version": "v1"}
 
 
+def test_get_json_is_none_for_a_missing_key_s3_answers_with_403(s3, without_list_rights):
+    without_list_rights(s3)
+    put(s3, "runs/r1/raw/manifest.json.bak", {"x": 1})
+    assert get_json(s3, "bkt", "runs/r1/raw/manifest.json") is None
+    assert without_list_rights.denied == ["runs/r1/raw/manifest.json"]
+    put(s3, "runs/r1/raw/manifest.json", {"run_id": "r1"})
+    assert get_json(s3, "bkt", "runs/r1/raw/manifest.json") == {"run_id": "r1"}
+
+
 def test_retrain_reads_this_runs_raw_layer_or_else_the_newest_one(s3):
     settings = JobSettings.from_env("retrain", {**ENV, "DATA_BUCKET": "bkt", "RUN_ID": "r3"})
     assert device_data_run(settings, s3) is None
