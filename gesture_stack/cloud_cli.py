@@ -58,7 +58,10 @@ def register(subparsers) -> None:
         description="List devices, their roles and whether their key is enabled.",
     )
     revoke = actions.add_parser(
-        "revoke", help="disable the device's key", description="Disable the device's API key."
+        "revoke",
+        help="disable the device's keys (again: marks keys revoked by older versions)",
+        description="Disable the device's API keys and note revoked_at on their items, which "
+        "GET /devices reads. Safe to repeat: a key disabled before revoked_at existed gets it.",
     )
     revoke.add_argument("name", help="device id")
     rotate = actions.add_parser(
@@ -194,8 +197,9 @@ def _list(keys, api_url, args) -> int:
 
 
 def _revoke(keys, api_url, args) -> int:
-    for key_id in keys.revoke(args.name):
-        print(f"device {args.name} key {key_id} disabled")
+    for record in keys.revoke(args.name):
+        done = "disabled" if record.enabled else "was disabled already; revoked_at noted"
+        print(f"device {args.name} key {record.api_key_id} {done}")
     return 0
 
 

@@ -63,16 +63,17 @@ class DeviceKeys:
     def list(self) -> list[DeviceRecord]:
         return sorted(self._records(None), key=lambda r: (r.device_id, r.created_at))
 
-    def revoke(self, device_id: str) -> list[str]:
-        """Disable every enabled key of the device; returns their ids."""
-        revoked = []
-        for record in self._records(device_id):
-            if record.enabled:
-                self._disable(record.api_key_id)
-                revoked.append(record.api_key_id)
-        if not revoked:
-            raise NotFound(f"{device_id} has no enabled key")
-        return revoked
+    def revoke(self, device_id: str) -> list[DeviceRecord]:
+        """Disable every key of the device and note `revoked_at` on each key's item (kept when
+        there is one); returns the keys as they were (`enabled`: disabled now). Idempotent: a
+        key disabled before `revoked_at` was noted (rotated away, or revoked by an older
+        version) gets it now, so GET /devices leaves the device out."""
+        records = self._records(device_id)
+        if not records:
+            raise NotFound(f"{device_id} has no key")
+        for record in records:
+            self._disable(record.api_key_id)
+        return records
 
     def rotate(self, device_id: str) -> IssuedKey:
         """A new key for the device (same role); the old ones are disabled."""
@@ -108,8 +109,9 @@ class DeviceKeys:
         return IssuedKey(device_id, role, key["id"], key["value"])
 
     def _disable(self, api_key_id: str) -> None:
-        """Disable the key (API Gateway refuses it at once) and note when on its devices-table
-        item, which GET /devices reads (it has no API Gateway rights)."""
+        """Disable the key (API Gateway refuses it at once; disabling a disabled key changes
+        nothing) and note when on its devices-table item, unless noted before, which GET
+        /devices reads (it has no API Gateway rights)."""
         self._apigw.update_api_key(
             apiKey=api_key_id,
             patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}],

@@ -104,6 +104,31 @@ def test_revoked_devices_are_left_out_unless_asked_for_and_then_say_so(aws, lamb
     assert status == 400 and answer["field"] == "include_revoked"
 
 
+def test_a_device_revoked_before_revoked_at_existed_leaves_the_list_when_revoked_again(
+    aws, lambda_context
+):
+    keys = provisioned()
+    record = keys.add("esp32-c03")
+    wiring.dynamodb().update_item(  # revoked by an older version: disabled, nothing noted
+        TableName=get_settings().devices_table,
+        Key={"api_key_id": {"S": record.api_key_id}},
+        UpdateExpression="REMOVE revoked_at",
+    )
+    keys._apigw.update_api_key(
+        apiKey=record.api_key_id,
+        patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}],
+    )
+
+    def listed() -> list[str]:
+        _, answer = call(devices.handler, "devices/valid", lambda_context)
+        return [d["device_id"] for d in answer["items"]]
+
+    assert "esp32-c03" in listed()  # what the READMEs warn about
+    [was] = keys.revoke("esp32-c03")
+    assert was.api_key_id == record.api_key_id and not was.enabled
+    assert "esp32-c03" not in listed()
+
+
 def test_devices_shows_fields_newer_firmware_sends_when_stored(aws, lambda_context):
     record = {"device_id": "esp32-b02", "t_ms": SAMPLE_NOW_MS, "auth_failures": 2,
               "dead_letters": 1, "firmware_version": "1.4.0"}  # fmt: skip

@@ -143,3 +143,30 @@ def test_a_revoked_device_leaves_the_local_clouds_fleet_view(capsys):
         status, _, body = call(cloud, "GET", "/devices?include_revoked=true", key=board)
         listed = {d["device_id"]: d["revoked"] for d in json.loads(body)["items"]}
         assert listed == {"dev-1": False, "dev-2": True}
+
+
+def test_revoking_again_marks_a_key_revoked_before_revoked_at_existed(stage, capsys):
+    """A key disabled by an older version has no `revoked_at`, so GET /devices still listed
+    its device: `devices revoke` again notes it (and keeps a `revoked_at` already there)."""
+    apigw, _ = stage
+    run(capsys, "add", "dev-1", "--stage", "dev")
+    run(capsys, "rotate", "dev-1", "--stage", "dev")
+    old = next(k for k, item in devices_items().items() if "revoked_at" in item)
+    new = next(k for k in devices_items() if k != old)
+    rotated_at = "2025-01-01T00:00:00+00:00"
+    boto3.client("dynamodb", region_name="eu-west-1").update_item(
+        TableName="gesture-stack-dev-devices",
+        Key={"api_key_id": {"S": old}},
+        UpdateExpression="SET revoked_at = :t",
+        ExpressionAttributeValues={":t": {"S": rotated_at}},
+    )
+    apigw.update_api_key(  # revoked the old way: disabled, nothing noted
+        apiKey=new, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+    )
+    assert "revoked_at" not in devices_items()[new]
+    code, out = run(capsys, "revoke", "dev-1", "--stage", "dev")
+    assert code == 0 and f"key {new} was disabled already; revoked_at noted" in out
+    assert "revoked_at" in devices_items()[new]
+    assert devices_items()[old]["revoked_at"] == rotated_at  # noted once
+    assert run(capsys, "revoke", "dev-1", "--stage", "dev")[0] == 0  # again: still fine
+    assert apigw.get_api_key(apiKey=new)["enabled"] is False
