@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gesture.spec import MANIFEST_FILE
+from gesture.spec import MANIFEST_FILE, MODEL_MPY
 
 from benchmarks.markdown import write_section
 
@@ -219,7 +219,7 @@ def describe(manifest: dict) -> str:
         f"{est.get('sklearn', 'model')} {est.get('n_estimators', 1)} trees, "
         f"{manifest['rate_hz']} Hz, window {manifest['window']}, "
         f"{len(manifest['signals'])} signals, {kind}; model.mpy "
-        f"{manifest['files']['model.mpy']['bytes']} B"
+        f"{manifest['files'][MODEL_MPY]['bytes']} B"
     )
 
 

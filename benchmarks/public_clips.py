@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from gesture import units
+from gesture.spec import MODEL_MPY
 
 from benchmarks.markdown import write_section
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"public-clips-result dataset=GRWD subjects={args.subjects} clips={sum(clips.values())} "
         f"f1={m['f1']} precision={m['precision']} recall={m['recall']} "
-        f"mpy_bytes={result.manifest.files['model.mpy'].bytes} train_s={seconds:.0f}"
+        f"mpy_bytes={result.manifest.files[MODEL_MPY].bytes} train_s={seconds:.0f}"
     )
     if args.write:
         given = argv if argv is not None else sys.argv[1:]
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"- ours: event F1 **{m['f1']:.3f}** (precision {m['precision']:.3f}, recall "
             f"{m['recall']:.3f}, {m['tp']} found / {m['fn']} missed / {m['fp']} false), "
-            f"{result.manifest.files['model.mpy'].bytes} B .mpy, trained in {seconds:.0f} s",
+            f"{result.manifest.files[MODEL_MPY].bytes} B .mpy, trained in {seconds:.0f} s",
             f"- published (Gambo et al. 2025): {PUBLISHED}. Their figure is clip accuracy with "
             "the clip boundaries given; ours must also find the gesture in a continuous stream "
             "(a miss or a false event counts), with a tree model small enough for the ESP32.",

@@ -309,7 +309,7 @@ def run(extra_seeds: list[int]) -> str:
         "does not.",
         "",
         f"training-bench f1={ours.f1:.3f} original_f1={orig.f1:.3f} idle_fp={ours.idle_fp} "
-        f"mpy_bytes={m.files['model.mpy'].bytes} inference_ratio_original_over_ours={ratio:.2f} "
+        f"mpy_bytes={m.files[MODEL_MPY].bytes} inference_ratio_original_over_ours={ratio:.2f} "
         f"train_s={train_s:.1f} train_cpu_s={train_cpu_s:.1f} "
         f"tilt_f1_min={min(a.f1 for n, a, _ in robust if n.startswith('tilt')):.3f}",
         "",

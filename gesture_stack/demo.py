@@ -188,7 +188,7 @@ def train_model(demo: DemoRun, train_dir: Path) -> Path:
         "train",
         f"model {result.manifest.version} knows {', '.join(result.manifest.classes[1:])}: "
         f"held-out event F1 {test['f1']:.3f}, "
-        f"{result.manifest.files['model.mpy'].bytes} B .mpy, report {model / 'report.html'}",
+        f"{result.manifest.files[spec.MODEL_MPY].bytes} B .mpy, report {model / 'report.html'}",
     )
     return model
 

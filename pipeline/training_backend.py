@@ -64,6 +64,12 @@ def defaults(params: TrainParams | None = None) -> tuple[Training, tuple[str, ..
         evaluation_duration_s=retrain.evaluation_duration_s,
         budgets=Budgets(params.budgets.model_mpy_bytes),
     )  # fmt: skip
+    given = {name: getattr(training, name) for name in run_input.TRAINING_NUMBERS}
+    given |= {"grid": training.grid, "budgets": {"model_mpy_bytes": params.budgets.model_mpy_bytes}}
+    try:  # the defaults keep the bounds an execution input is held to (run_input's, one home)
+        run_input.parse_training(given, training, tuple(params.grids))
+    except run_input.InvalidInput as error:
+        raise ValueError(f"training/params.yml: {error}") from None
     return training, tuple(params.grids)
 
 

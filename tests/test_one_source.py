@@ -61,7 +61,7 @@ STILL_SPELLED_OUT = {
 FACTS = [
     (r"^\s*(CAPTURE_HZ|STEP_MS|CAPTURE_STEP_MS)\s*=\s*[\d(]", "the capture rate/step"),
     (r"^\s*SIGNALS\s*=\s*[(\[]", "the signal order"),
-    (r"\"(manifest\.json|model\.mpy|model\.py|vectors\.json)\"", "a model-folder file name"),
+    (r"[\"'](manifest\.json|model\.mpy|model\.py|vectors\.json)[\"']", "a model-folder file name"),
 ]
 
 

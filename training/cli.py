@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from gesture.spec import MODEL_MPY
+
 DEFAULT_OUT = Path("build") / "model"
 
 
@@ -81,7 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(
         f"train-result model={result.model_dir} version={result.manifest.version} "
         f"f1={test['f1']} false_per_idle_min={test['false_per_idle_minute']} "
-        f"mpy_bytes={result.manifest.files['model.mpy'].bytes}"
+        f"mpy_bytes={result.manifest.files[MODEL_MPY].bytes}"
     )
     return 0
 

@@ -126,7 +126,8 @@ def constant_model(
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    source = f"def score(input):\n    return {[1] + [0] * (len(classes) - 1)}\n"
+    source = "def score(w, b, f, o):\n    o[0] = 1\n"  # the device's signature (gesture.detector)
+    source += "".join(f"    o[{c}] = 0\n" for c in range(1, len(classes))) + "    return o\n"
     (folder / MODEL_SOURCE).write_text(source)
     if mpy is None:
         compile_mpy(source, folder / MODEL_MPY)

@@ -328,7 +328,7 @@ def train(
     )
     _write_json(layers / "08_reporting" / "metrics.json", metrics | {"candidates": rows})
     write_report(out, manifest, test_scored, test_score, rows, source.get("notes", ()))
-    progress(f"wrote {out} ({manifest.files['model.mpy'].bytes} B .mpy) in {metrics['train_s']} s")
+    progress(f"wrote {out} ({manifest.files[MODEL_MPY].bytes} B .mpy) in {metrics['train_s']} s")
     return TrainResult(out, manifest, selected, test_score, test_scored, rows, estimator, evaluated)
 
 

@@ -192,7 +192,7 @@ def write_report(
         *(f"<p><img src='{name}' width='100%'></p>" for name in images),
         "<h2>Candidates (out-of-fold event F1)</h2>",
         f"<p>Sizes are of each candidate fitted on the development data, before the refit; the "
-        f"exported model is {manifest.files['model.mpy'].bytes} B.</p><table border=1><tr>",
+        f"exported model is {manifest.files[MODEL_MPY].bytes} B.</p><table border=1><tr>",
         *(f"<th>{CANDIDATE_LABELS.get(k, k)}</th>" for k in best_rows[0]),
         "</tr>",
         *("<tr>" + "".join(f"<td>{v}</td>" for v in r.values()) + "</tr>" for r in best_rows),

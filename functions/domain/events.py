@@ -163,7 +163,8 @@ _CONTENT = ("seq", "id", "gesture", "clock", "boot_ms", "score", "model_version"
 
 
 def same_content(record: dict, stored: dict | None) -> bool:
-    """Whether a resent record says what the stored copy says (False when none is left)."""
+    """Whether a resent record says what the stored copy says (False when none is left: its
+    retention passed before its id marker's)."""
     if stored is None:
         return False
     fields = _CONTENT if record["clock"] == "unresolved" else (*_CONTENT, "t_ms")
@@ -181,7 +182,11 @@ def duplicates(resent: list[dict], stored: list[dict | None]) -> list[Duplicate]
         Duplicate(
             seq=record["seq"],
             id=record.get("id"),
-            content="same" if same_content(record, copy) else "different",
+            content="expired"
+            if copy is None
+            else "same"
+            if same_content(record, copy)
+            else "different",
         )
         for record, copy in zip(resent, stored, strict=True)
     ]

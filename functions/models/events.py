@@ -77,9 +77,10 @@ class Duplicate(BaseModel):
 
     seq: int
     id: str | None = Field(description="its id; null for an event sent without id")
-    content: Literal["same", "different"] = Field(
+    content: Literal["same", "different", "expired"] = Field(
         description="'different': this copy differs from the stored one (gesture, score, "
-        "model_version, seq, times), and the stored copy was kept; this one was dropped"
+        "model_version, seq, times), and the stored copy was kept; this one was dropped. "
+        "'expired': the stored copy has passed its retention, only its id is remembered"
     )
 
 

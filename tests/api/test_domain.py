@@ -137,3 +137,12 @@ def test_if_none_match_handling():
     assert model_release.not_modified("*", tag)
     assert not model_release.not_modified('"v0"', tag)
     assert not model_release.not_modified(None, tag)
+
+
+def test_a_resend_is_same_different_or_expired_against_its_stored_copy():
+    record = {"seq": 4, "id": "1-4", "gesture": "wave", "score": 0.9, "model_version": "v1",
+              "t_ms": 1_000, "clock": "synced"}  # fmt: skip
+    changed = record | {"gesture": "tap"}
+    found = events.duplicates([record, changed, record], [record, record, None])
+    assert [d.content for d in found] == ["same", "different", "expired"]
+    assert [d.id for d in found] == ["1-4"] * 3

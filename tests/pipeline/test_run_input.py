@@ -237,3 +237,18 @@ def test_a_job_given_a_broken_input_variable_reports_it(tmp_path, capsys):
         "cause": "collect: time_from must be a day YYYY-MM-DD or \"\", got 'x'",
     }
     assert run_job("collect", lambda s: {}, {"RUN_ID": "r1"}) == 2  # the stack's fault
+
+
+@pytest.mark.parametrize(
+    "section, name, value",
+    [("retrain", "recordings", 500), ("budgets", "model_mpy_bytes", 512), ("retrain", "grid", "x")],
+)
+def test_params_yml_defaults_are_held_to_the_inputs_bounds(section, name, value):
+    """A default the execution input could not give (out of run_input's bounds) is refused
+    where the defaults are read, naming params.yml."""
+    params = load_params()
+    broken = params.model_copy(
+        update={section: getattr(params, section).model_copy(update={name: value})}
+    )
+    with pytest.raises(ValueError, match=f"params.yml.*{name}"):
+        defaults(broken)

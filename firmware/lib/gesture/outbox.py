@@ -15,10 +15,15 @@ fails (OSError, e.g. ENOSPC), is not queued: `put` returns None and `dropped_ful
 rather than the oldest dropped because making room means rewriting the log, which needs free
 flash the device does not have, and whoever filled the flash may not be this queue; refusing
 touches nothing already written, so the queue stays intact and deliverable. The reserve keeps
-room for the state file, so the count itself survives a reboot; a state or compaction write
-that fails anyway is retried at the next one (counts stay in RAM meanwhile). A write cut half
-way leaves a fragment without its newline: a line is a record only with its newline, and the
-next append first ends the fragment with `#\n`, so neither it nor the next record is lost.
+room for the state file, so the count itself survives a reboot; a state write that fails
+anyway is retried at the next one (counts stay in RAM meanwhile). A rewrite of the log (the
+compaction, taking out rejected records, the clock fix-up) needs room for a copy of the queue,
+far more than the reserve: after one fails none is tried until the log has grown by another
+`capacity` lines or everything is delivered (meanwhile the changes are kept in RAM), so a
+nearly full flash does not cost a read of the log and a write until ENOSPC on every put.
+A write cut half way leaves a fragment without its newline: a line is a record only with its
+newline, and the next append first ends the fragment with `#\n`, so neither it nor the next
+record is lost.
 
 Files: `<name>.log` (`<seq> <json>` a line, appended on put; rewritten without delivered
 records once it grows), `<name>.state` (`{"next_seq", "acked", "dropped", "dead"}`, replaced
@@ -84,6 +89,7 @@ class Outbox:
         self._dead_torn = False  # ... and the dead-letter file
         self._skip = set()  # seqs removed in RAM only (the log could not be rewritten)
         self._fixes = []  # changes applied as records are read (the log could not be rewritten)
+        self._retry_at = 0  # a rewrite failed (flash full): none until the log has these lines
         self.unsaved = False  # the state could not be written (flash full): retried
         storage.makedirs(directory)
         self._load()
@@ -264,7 +270,11 @@ class Outbox:
     def _write_log(self, fn):
         """Write the queued records through fn(seq, record) -> bytes or None (None: removed)
         to a new log and put it in place; returns the number kept. OSError (flash full) leaves
-        the log as it was."""
+        the log as it was. After a failure no rewrite is tried (OSError at once) until the log
+        has grown by another `capacity` lines, or nothing is queued (the new log is empty): a
+        copy the flash cannot take is not read and written until ENOSPC on every call."""
+        if self.count and self._log_lines < self._retry_at:
+            raise OSError(28)  # ENOSPC, as the last try: the callers keep the change in RAM
         tmp = self._log + ".tmp"
         kept = 0
         try:
@@ -278,8 +288,10 @@ class Outbox:
                                 kept += 1
         except OSError:
             storage.remove(tmp)
+            self._retry_at = self._log_lines + self.capacity
             raise
         storage.replace(tmp, self._log)
+        self._retry_at = 0
         self._log_lines = kept
         self._torn = False
         self._skip = set()
@@ -352,7 +364,8 @@ class Outbox:
 
     def _compact(self):
         """Rewrite the log with only the queued records (streamed, not loaded into RAM). On a
-        full flash it is left as it is (acked records are skipped when read) and tried later."""
+        full flash it is left as it is (acked records are skipped when read) and tried again
+        once the log has grown by another `capacity` lines or everything is delivered."""
         try:
             self._write_log(lambda seq, record: record)
         except OSError:  # (no contextlib on MicroPython)

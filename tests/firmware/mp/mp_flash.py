@@ -5,7 +5,8 @@ written under `root` count against `quota` bytes; a write that does not fit writ
 fits and raises OSError(28) (ENOSPC), as littlefs does when it runs out of blocks, and
 `storage.free_bytes` answers the quota minus what is used. `cut_next_write(n)`: the next write
 under `root` stops after n bytes and raises ENOSPC whatever the quota (a power cut or another
-writer taking the last blocks half way through a record).
+writer taking the last blocks half way through a record). `opened[path]` counts the files
+opened for writing under `root` and `written[path]` the bytes that reached each of them.
 """
 
 import os
@@ -27,10 +28,11 @@ def _size(path):
 
 
 class _File:
-    def __init__(self, flash, f):
-        self.flash, self.f = flash, f
+    def __init__(self, flash, f, path):
+        self.flash, self.f, self.path = flash, f, path
 
     def write(self, data):
+        written = self.flash.written
         room = self.flash.quota - self.flash.used()
         cut = self.flash.cut
         if cut is not None:
@@ -39,8 +41,10 @@ class _File:
         if len(data) > room:
             if room > 0:
                 self.f.write(data[:room])
+                written[self.path] = written.get(self.path, 0) + room
             self.flash.refused += 1
             raise OSError(ENOSPC)
+        written[self.path] = written.get(self.path, 0) + len(data)
         return self.f.write(data)
 
     def __enter__(self):
@@ -59,6 +63,8 @@ class FakeFlash:
         self.quota = quota
         self.cut = None
         self.refused = 0  # writes that raised ENOSPC
+        self.opened = {}  # path: times opened for writing
+        self.written = {}  # path: bytes written to it
 
     def used(self):
         return _size(self.root)
@@ -72,7 +78,8 @@ class FakeFlash:
     def open(self, path, mode="r"):
         f = _real_open(path, mode)
         if ("w" in mode or "a" in mode) and path.startswith(self.root):
-            return _File(self, f)
+            self.opened[path] = self.opened.get(path, 0) + 1
+            return _File(self, f, path)
         return f
 
     def install(self):

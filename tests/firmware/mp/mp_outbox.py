@@ -287,3 +287,76 @@ def test_a_rejected_record_on_a_full_flash_leaves_the_queue_and_is_counted():
     assert (box.dead, box.dropped_full) == (1, 1)
     assert [r["i"] for r in _drain(box, 1)] == [1, 3]  # the rest stays, in order, once
     assert [d["record"]["i"] for d in _dead_lines("f7/events.dead")] == [0]
+
+
+# -- a rewrite the flash cannot take is not tried again on every call -----------------------
+
+
+def _log_lines(path):
+    with open(path, "rb") as f:
+        return len(f.read().split(b"\n")) - 1
+
+
+def test_a_compaction_the_flash_cannot_take_is_not_tried_again_on_every_put():
+    """Free flash between one record (+ the reserve) and the compacted copy of the log: the
+    compaction at 2 x capacity lines fails. It is not tried again (reading the log, writing until
+    ENOSPC) on each later put, only once the log has grown by another `capacity` lines; nothing
+    queued is lost, and once the flash has room again the log is back under its bound."""
+    from mp_flash import FakeFlash
+
+    cap, reserve, tmp = 40, 300, "f8/events.log.tmp"
+    flash = FakeFlash("f8", 10**6).install()
+    box = Outbox("f8", "events", cap, seq_field="seq", reserve=reserve)
+    for i in range(2 * cap - 1):  # one line short of a compaction; the oldest were dropped
+        box.put({"i": i})
+    copy = cap * len(_line(2 * cap, 2 * cap))  # about what the compacted log needs
+    flash.quota = flash.used() + reserve + copy // 2  # room for ~20 records, not for the copy
+    kept = list(range(2 * cap - 1))
+    for i in range(2 * cap - 1, 4 * cap):
+        if box.put({"i": i}) is not None:
+            kept.append(i)
+    assert len(kept) - (2 * cap - 1) >= 10  # puts went on after the compaction failed ...
+    assert flash.opened.get(tmp) == 1, flash.opened  # ... and it was tried once, not each time
+    assert flash.written[tmp] <= copy // 2 + reserve
+    assert box.dropped_full > 0  # the flash did fill up: the newest were refused, not the log
+    flash.quota = 10**6  # room again (e.g. another queue was delivered)
+    for i in range(4 * cap, 5 * cap):
+        assert box.put({"i": i}) is not None
+        kept.append(i)
+    assert flash.opened[tmp] == 2 and _log_lines("f8/events.log") <= 2 * cap  # bound restored
+    assert box.set_aside([0], 400, {0: {"index": 0}}) == 1  # a rewrite that fits: done at once
+    assert flash.opened[tmp] == 3
+    again = Outbox("f8", "events", cap, seq_field="seq", reserve=reserve)  # a reboot
+    assert [r["i"] for r in _drain(again)] == kept[-cap + 1 :]  # the rest, each once, in order
+
+
+def test_rejections_and_a_clock_fix_up_do_not_rewrite_the_log_on_every_call_either():
+    """The siblings of the compaction: taking rejected records out of the log and the clock
+    fix-up rewrite it too. On a flash that cannot take the copy the first attempt fails and
+    the later calls change the queue in RAM only (no read-and-write until ENOSPC each time);
+    what is sent has every change, and nothing queued is lost."""
+    from mp_flash import FakeFlash
+
+    cap, tmp = 40, "f9/events.log.tmp"
+    flash = FakeFlash("f9", 10**6).install()
+    box = Outbox("f9", "events", cap, seq_field="seq", ram_items=5)
+    pad = "x" * 40
+    for i in range(cap):
+        box.put({"i": i, "boot_ms": i, "pad": pad})
+    log_size = flash.used()
+    flash.quota = log_size + log_size // 2  # the dead letters fit, a copy of the log does not
+    for _ in range(6):  # the API rejects the oldest, six times
+        assert box.set_aside([0], 400, {0: {"index": 0}}) == 1
+    assert flash.opened.get(tmp) == 1, flash.opened
+
+    def resolve(record):
+        if "boot_ms" in record:
+            record["t_ms"] = 1000 + record.pop("boot_ms")
+
+    box.update_records(resolve)  # at the clock sync
+    assert flash.opened.get(tmp) == 1, flash.opened
+    assert [d["record"]["i"] for d in _dead_lines("f9/events.dead")] == list(range(6))
+    records = _drain(box, 4)  # the API is back
+    assert [r["i"] for r in records] == list(range(6, cap))  # each once, in order
+    assert all(r["t_ms"] == 1000 + r["i"] and "boot_ms" not in r for r in records)
+    assert flash.opened[tmp] == 2 and _log_lines("f9/events.log") == 0  # emptied when drained
