@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SECTION = "## API resolver"
 POWERTOOLS = (
     "import benchmarks.api_powertools_handler\nfrom functions import wiring\n"
-    "wiring.devices(); wiring.events()"
+    "wiring.devices(); wiring.events(); wiring.s3()"
 )
 
 
