@@ -3,7 +3,6 @@ and no new copy of a literal creeps in elsewhere."""
 
 import re
 import string
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from functions import storage_layout
 from functions.models.common import Version
+from tests.repo_files import repo_files
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,13 +45,7 @@ def test_the_step_is_the_capture_rate():
 
 
 def python_files() -> list[str]:
-    return subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    return repo_files("*.py")
 
 
 # Files that still spell a model-folder file name out; shrink this list, never grow it.

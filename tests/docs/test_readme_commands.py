@@ -22,19 +22,11 @@ from pathlib import Path
 import pytest
 from doc_blocks import fenced_blocks, inline_code, shell_commands, table_rows
 
+from tests.repo_files import repo_files
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-READMES = sorted(
-    REPO / p
-    for p in subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*README.md"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if (REPO / p).is_file()
-)
+READMES = sorted(REPO / p for p in repo_files("*README.md"))
 FIRMWARE_IMAGE = "ESP32_GENERIC-v1.28.0.bin"
 # make must never reinstall from the copy: the editable install would then point at it.
 KEEP_INSTALLED = "-o .venv/bin/gesture-stack -o node_modules/.package-lock.json"
@@ -76,17 +68,9 @@ class Sandbox:
         self.repo = root / "repo"
         self.scratch = root / "scratch"
         self.scratch.mkdir()
-        files = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        for name in files:
-            if (REPO / name).is_file():
-                (self.repo / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(REPO / name, self.repo / name)  # mtimes kept: make sees no change
+        for name in repo_files():
+            (self.repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, self.repo / name)  # mtimes kept: make sees no change
         for name in (".venv", "node_modules", ".tools"):
             if (REPO / name).exists():
                 (self.repo / name).symlink_to(REPO / name)
