@@ -105,7 +105,10 @@ def train_candidate(settings, sink, backend, windows: Path | None, training: Tra
 def known_gestures(settings, s3) -> list[str]:
     """The gestures of the model current when the run starts (none before the first)."""
     pointer = get_json(s3, settings.bucket, storage_layout.CURRENT_MODEL_KEY)
-    return gestures_of(read_manifest(download_model(settings, s3, pointer))) if pointer else []
+    if pointer is None:
+        return []
+    key = pointer["prefix"] + storage_layout.MANIFEST_NAME  # its manifest only, not its files
+    return gestures_of(get_json(s3, settings.bucket, key))
 
 
 def score_candidate(
