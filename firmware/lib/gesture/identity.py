@@ -32,7 +32,7 @@ class Identity:
             storage.write_atomic(self._path, str(self.boot))
             self.saved = True
         except OSError:  # flash full: tried again before the next id
-            storage.remove(self._path + ".tmp")
+            pass
 
     def next_id(self):
         """The next event id, or None while the boot counter is not on flash."""

@@ -360,7 +360,6 @@ class Outbox:
             self.unsaved = False
         except OSError:  # flash full: the counts stay in RAM and go with the next save
             self.unsaved = True
-            storage.remove(self._state + ".tmp")
 
     def _compact(self):
         """Rewrite the log with only the queued records (streamed, not loaded into RAM). On a

@@ -28,11 +28,16 @@ def replace(src, dst):
 
 
 def write_atomic(path, data):
-    """Write data (bytes or str) to path via a temporary file and a rename."""
+    """Write data (bytes or str) to path via a temporary file and a rename. On OSError (a full
+    flash) the temporary file is removed, path is left as it was, and the error raised."""
     tmp = path + ".tmp"
-    with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-    replace(tmp, path)
+    try:
+        with open(tmp, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        replace(tmp, path)
+    except OSError:
+        remove(tmp)
+        raise
 
 
 def remove(path):

@@ -360,3 +360,22 @@ def test_rejections_and_a_clock_fix_up_do_not_rewrite_the_log_on_every_call_eith
     assert [r["i"] for r in records] == list(range(6, cap))  # each once, in order
     assert all(r["t_ms"] == 1000 + r["i"] and "boot_ms" not in r for r in records)
     assert flash.opened[tmp] == 2 and _log_lines("f9/events.log") == 0  # emptied when drained
+
+
+def test_a_state_write_the_flash_refuses_leaves_no_temporary_file():
+    from gesture import storage
+    from mp_flash import FakeFlash
+
+    flash = FakeFlash("f10", 10**6).install()
+    box = Outbox("f10", "events", 3, seq_field="seq")
+    box.put({"i": 0})
+    flash.quota = flash.used()  # full: the state write fails half way
+    box.put({"i": 1})  # refused and counted; its state cannot be written
+    assert box.unsaved and not storage.exists("f10/events.state.tmp")
+    try:
+        storage.write_atomic("f10/other.json", "x" * 100)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("a full flash took the write")
+    assert not storage.exists("f10/other.json.tmp") and not storage.exists("f10/other.json")
