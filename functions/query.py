@@ -69,8 +69,12 @@ def _fleet_page(span: query.TimeRange, limit: int, cursor: str | None):
 
 
 def fleet_events(span: query.TimeRange, page_size: int = 500):
-    """Every event of the fleet in `span`, newest first, read page by page like GET /events."""
-    return _pages(lambda cursor: _fleet_page(span, page_size, cursor))
+    """Every event of the fleet in `span`, newest first: each day's shards read once, in pages
+    of `page_size` (not GET /events' pages, each of which queries every shard again)."""
+    low, high = fleet_key_range(span.from_ms, span.to_ms)
+    for day in query.days_newest_first(span):
+        for record in wiring.events().fleet_day(day, low, high, page_size):
+            yield to_stored_event(record)
 
 
 def device_events(device_id: str, span: query.TimeRange, page_size: int = 500):
