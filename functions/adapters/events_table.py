@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 from functions.adapters.dynamo_items import from_item, to_item
 from functions.domain.events import FLEET_SHARDS, fleet_partition
@@ -15,6 +16,14 @@ from functions.exceptions import Unavailable
 FLEET_INDEX = "fleet-by-day-shard"  # (fleet_part, fleet_key): infra/storage.yml
 _ATTEMPTS = 4
 _PARALLEL_QUERIES = 16  # a day's first shard pages are read at once
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process (a warm Lambda keeps it), not one per day read."""
+    return ThreadPoolExecutor(_PARALLEL_QUERIES)
+
+
 _MAX_ITEMS = 100  # TransactWriteItems limit
 
 
@@ -162,8 +171,7 @@ class EventsTable:
         (their first pages at once), merged by fleet_key. The one fleet reader: GET /events,
         the dashboard's counts and the collect job all read through it."""
         parts = [fleet_partition(day, shard) for shard in range(FLEET_SHARDS)]
-        with ThreadPoolExecutor(_PARALLEL_QUERIES) as pool:
-            firsts = list(pool.map(lambda p: self._fleet_page(p, low_key, high_key, page), parts))
+        firsts = list(_pool().map(lambda p: self._fleet_page(p, low_key, high_key, page), parts))
         streams = [
             self._fleet_stream(p, low_key, high_key, page, first)
             for p, first in zip(parts, firsts, strict=True)
